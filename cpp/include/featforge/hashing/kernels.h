@@ -1,0 +1,36 @@
+// Columnar feature-hashing kernels: Arrow array in, Arrow array out (DESIGN.md section 3).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "featforge/arrow/builder.h"
+#include "featforge/arrow/view.h"
+
+namespace featforge::hashing {
+
+enum class Algo { xxh3, xxh64, murmur3 };
+
+// Throws std::invalid_argument naming the accepted algorithms.
+[[nodiscard]] Algo parse_algo(std::string_view name);
+[[nodiscard]] std::string_view algo_name(Algo algo) noexcept;
+
+struct HashOptions {
+  Algo algo = Algo::xxh3;
+  uint64_t seed = 0;
+};
+
+// hash(): uint64 for xxh3/xxh64, int32 for murmur3 (as mmh3.hash returns). Lists keep their
+// structure (list<uint64> ...), structs (record batches) hash column by column. Nulls stay null.
+[[nodiscard]] arrow::OwnedArray hash(const arrow::ArrayView& values, const HashOptions& options);
+
+// hash_bucket(): int64 in [0, num_buckets): the hash read as unsigned of its width, modulo.
+[[nodiscard]] arrow::OwnedArray hash_bucket(const arrow::ArrayView& values, int64_t num_buckets,
+                                            const HashOptions& options);
+
+// fid(): int64 Monolith v2 feature id: bit 63 = 0, slot in bits 48..62, low 48 hash bits below.
+inline constexpr int64_t kMaxSlot = (int64_t{1} << 15) - 1;
+[[nodiscard]] arrow::OwnedArray fid(const arrow::ArrayView& values, int64_t slot,
+                                    const HashOptions& options);
+
+}  // namespace featforge::hashing

@@ -1,0 +1,176 @@
+#include "featforge/arrow/builder.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "featforge/arrow/view.h"
+
+namespace featforge::arrow {
+
+namespace {
+constexpr size_t kAlignment = 64;  // Arrow recommends 64-byte alignment for SIMD-friendly buffers
+
+// What an exported ArrowArray keeps alive: the data tree and the pointer arrays the struct exposes.
+struct ExportedArrayPrivate {
+  std::unique_ptr<ArrayData> data;
+  std::vector<const void*> buffer_ptrs;
+  std::vector<ArrowArray> child_structs;
+  std::vector<ArrowArray*> child_ptrs;
+  std::unique_ptr<ArrowArray> dictionary;
+};
+
+struct ExportedSchemaPrivate {
+  std::string format;
+  std::string name;
+  std::vector<ArrowSchema> child_structs;
+  std::vector<ArrowSchema*> child_ptrs;
+  std::unique_ptr<ArrowSchema> dictionary;
+};
+
+void release_array(ArrowArray* array) {
+  if (array == nullptr || array->release == nullptr) return;
+  auto* priv = static_cast<ExportedArrayPrivate*>(array->private_data);
+  for (ArrowArray& child : priv->child_structs) {
+    if (child.release != nullptr) child.release(&child);
+  }
+  if (priv->dictionary && priv->dictionary->release) priv->dictionary->release(priv->dictionary.get());
+  delete priv;
+  array->release = nullptr;
+}
+
+void release_schema(ArrowSchema* schema) {
+  if (schema == nullptr || schema->release == nullptr) return;
+  auto* priv = static_cast<ExportedSchemaPrivate*>(schema->private_data);
+  for (ArrowSchema& child : priv->child_structs) {
+    if (child.release != nullptr) child.release(&child);
+  }
+  if (priv->dictionary && priv->dictionary->release) priv->dictionary->release(priv->dictionary.get());
+  delete priv;
+  schema->release = nullptr;
+}
+
+void export_schema_into(const ArrayData& data, ArrowSchema* out) {
+  auto priv = std::make_unique<ExportedSchemaPrivate>();
+  priv->format = data.format;
+  priv->name = data.name;
+  priv->child_structs.resize(data.children.size());
+  for (size_t i = 0; i < data.children.size(); ++i) {
+    export_schema_into(*data.children[i], &priv->child_structs[i]);
+    priv->child_ptrs.push_back(&priv->child_structs[i]);
+  }
+  if (data.dictionary) {
+    priv->dictionary = std::make_unique<ArrowSchema>();
+    export_schema_into(*data.dictionary, priv->dictionary.get());
+  }
+  out->format = priv->format.c_str();
+  out->name = priv->name.c_str();
+  out->metadata = nullptr;
+  out->flags = ARROW_FLAG_NULLABLE;
+  out->n_children = static_cast<int64_t>(data.children.size());
+  out->children = priv->child_ptrs.empty() ? nullptr : priv->child_ptrs.data();
+  out->dictionary = priv->dictionary.get();
+  out->release = &release_schema;
+  out->private_data = priv.release();
+}
+
+void export_array_into(std::unique_ptr<ArrayData> data, ArrowArray* out) {
+  auto priv = std::make_unique<ExportedArrayPrivate>();
+  for (Buffer& b : data->buffers) priv->buffer_ptrs.push_back(b.empty() ? nullptr : b.data());
+  priv->child_structs.resize(data->children.size());
+  for (size_t i = 0; i < data->children.size(); ++i) {
+    export_array_into(std::move(data->children[i]), &priv->child_structs[i]);
+    priv->child_ptrs.push_back(&priv->child_structs[i]);
+  }
+  if (data->dictionary) {
+    priv->dictionary = std::make_unique<ArrowArray>();
+    export_array_into(std::move(data->dictionary), priv->dictionary.get());
+  }
+  out->length = data->length;
+  out->null_count = data->null_count;
+  out->offset = 0;
+  out->n_buffers = static_cast<int64_t>(priv->buffer_ptrs.size());
+  out->n_children = static_cast<int64_t>(priv->child_ptrs.size());
+  out->buffers = priv->buffer_ptrs.empty() ? nullptr : priv->buffer_ptrs.data();
+  out->children = priv->child_ptrs.empty() ? nullptr : priv->child_ptrs.data();
+  out->dictionary = priv->dictionary.get();
+  out->release = &release_array;
+  priv->data = std::move(data);
+  out->private_data = priv.release();
+}
+
+}  // namespace
+
+void Buffer::Free::operator()(uint8_t* p) const noexcept { std::free(p); }
+
+Buffer::Buffer(size_t size) : size_(size) {
+  // Round up so aligned_alloc's size requirement holds and a zero-size buffer is still a real
+  // pointer (consumers may not accept NULL for a required buffer).
+  size_t rounded = (size + kAlignment - 1) / kAlignment * kAlignment;
+  if (rounded == 0) rounded = kAlignment;
+  void* p = std::aligned_alloc(kAlignment, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+  data_.reset(static_cast<uint8_t*>(p));
+}
+
+Buffer Buffer::zeroed(size_t size) {
+  Buffer b(size);
+  std::memset(b.data(), 0, (size + kAlignment - 1) / kAlignment * kAlignment);
+  return b;
+}
+
+OwnedArray export_array(std::unique_ptr<ArrayData> data) {
+  ArrowSchema schema{};
+  export_schema_into(*data, &schema);
+  ArrowArray array{};
+  export_array_into(std::move(data), &array);
+  OwnedArray out;
+  out.schema = SchemaOwner(&schema);
+  out.array = ArrayOwner(&array);
+  return out;
+}
+
+namespace {
+std::unique_ptr<ArrayData> empty_data(const ArrowSchema& schema) {
+  auto data = std::make_unique<ArrayData>();
+  data->format = schema.format ? schema.format : "";
+  data->name = schema.name ? schema.name : "";
+  int n_buffers = 2;
+  switch (parse_format(data->format).id) {
+    case TypeId::null: n_buffers = 0; break;
+    case TypeId::struct_: n_buffers = 1; break;
+    case TypeId::string: case TypeId::large_string: case TypeId::binary:
+    case TypeId::large_binary: case TypeId::string_view: case TypeId::binary_view:
+      n_buffers = 3;  // views: validity, views, variadic sizes (no data buffers)
+      break;
+    default: break;
+  }
+  for (int b = 0; b < n_buffers; ++b) {
+    // Validity stays absent; every other buffer is a zeroed block, so offsets read [0].
+    data->buffers.push_back(b == 0 ? Buffer() : Buffer::zeroed(16));
+  }
+  for (int64_t c = 0; c < schema.n_children; ++c) {
+    data->children.push_back(empty_data(*schema.children[c]));
+  }
+  if (schema.dictionary) data->dictionary = empty_data(*schema.dictionary);
+  return data;
+}
+}  // namespace
+
+OwnedArray make_empty_array(const ArrowSchema& schema) { return export_array(empty_data(schema)); }
+
+Buffer copy_validity(const uint8_t* bits, int64_t offset, int64_t length) {
+  if (bits == nullptr) return {};
+  Buffer out = Buffer::zeroed(static_cast<size_t>((length + 7) / 8));
+  uint8_t* dst = out.data();
+  if ((offset & 7) == 0) {
+    std::memcpy(dst, bits + offset / 8, static_cast<size_t>((length + 7) / 8));
+    return out;
+  }
+  for (int64_t i = 0; i < length; ++i) {
+    if (get_bit(bits, offset + i)) set_bit(dst, i);
+  }
+  return out;
+}
+
+}  // namespace featforge::arrow

@@ -1,0 +1,350 @@
+#include "featforge/hashing/kernels.h"
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "featforge/hash/murmur3.h"
+#include "featforge/hash/xxh3.h"
+#include "featforge/hash/xxh64.h"
+#include "featforge/parallel.h"
+
+namespace featforge::hashing {
+
+using arrow::ArrayData;
+using arrow::ArrayView;
+using arrow::Buffer;
+using arrow::TypeId;
+
+namespace {
+
+// Work below this many elements stays on the calling thread.
+constexpr int64_t kParallelGrain = 1 << 16;
+
+// The three families behind one call shape: hash(bytes, len) -> uint64 (murmur3 zero-extended).
+struct Xxh3Hasher {
+  hash::Xxh3 impl;
+  explicit Xxh3Hasher(uint64_t seed) : impl(seed) {}
+  [[nodiscard]] uint64_t operator()(const void* p, size_t n) const noexcept { return impl(p, n); }
+};
+struct Xxh64Hasher {
+  uint64_t seed;
+  [[nodiscard]] uint64_t operator()(const void* p, size_t n) const noexcept {
+    return hash::xxh64(p, n, seed);
+  }
+};
+struct Murmur3Hasher {
+  uint32_t seed;
+  [[nodiscard]] uint64_t operator()(const void* p, size_t n) const noexcept {
+    return hash::murmur3_32(p, n, seed);
+  }
+};
+
+template <class Fn>
+void with_hasher(const HashOptions& options, Fn&& fn) {
+  switch (options.algo) {
+    case Algo::xxh3: fn(Xxh3Hasher(options.seed)); return;
+    case Algo::xxh64: fn(Xxh64Hasher{options.seed}); return;
+    case Algo::murmur3: fn(Murmur3Hasher{static_cast<uint32_t>(options.seed)}); return;
+  }
+}
+
+// Canonical float bytes: -0.0 hashes as 0.0 and every NaN as the one quiet NaN, so equal feature
+// values always hash equally whatever produced them.
+[[nodiscard]] inline uint64_t canonical_bits(double v) noexcept {
+  if (v == 0.0) return 0;
+  if (std::isnan(v)) return 0x7FF8000000000000ULL;
+  uint64_t bits;
+  std::memcpy(&bits, &v, 8);
+  return bits;
+}
+[[nodiscard]] inline uint32_t canonical_bits(float v) noexcept {
+  if (v == 0.0f) return 0;
+  if (std::isnan(v)) return 0x7FC00000U;
+  uint32_t bits;
+  std::memcpy(&bits, &v, 4);
+  return bits;
+}
+[[nodiscard]] inline uint16_t canonical_half_bits(uint16_t bits) noexcept {
+  if ((bits & 0x7FFF) == 0) return 0;                                 // +-0
+  if ((bits & 0x7C00) == 0x7C00 && (bits & 0x03FF) != 0) return 0x7E00;  // NaN
+  return bits;
+}
+
+// Hashes logical elements [begin, end) of a non-nested, non-dictionary array; sink(i, hash).
+// The type switch happens once per range; each loop below is typed, with no per-element dispatch.
+template <class Hasher, class Sink>
+void hash_leaf_range(const ArrayView& v, const Hasher& h, int64_t begin, int64_t end, Sink& sink) {
+  auto fixed = [&]<class T>(T*) {
+    const T* values = v.values<T>();
+    for (int64_t i = begin; i < end; ++i) {
+      const T x = values[i];
+      sink(i, h(&x, sizeof(T)));
+    }
+  };
+  auto offsets = [&]<class Offset>(Offset*) {
+    const Offset* off = v.offsets<Offset>();
+    const char* data = v.data();
+    for (int64_t i = begin; i < end; ++i) {
+      sink(i, h(data + off[i], static_cast<size_t>(off[i + 1] - off[i])));
+    }
+  };
+  switch (v.id()) {
+    case TypeId::int8: fixed(static_cast<int8_t*>(nullptr)); break;
+    case TypeId::uint8: fixed(static_cast<uint8_t*>(nullptr)); break;
+    case TypeId::int16: fixed(static_cast<int16_t*>(nullptr)); break;
+    case TypeId::uint16: fixed(static_cast<uint16_t*>(nullptr)); break;
+    case TypeId::int32:
+    case TypeId::uint32:
+    case TypeId::date32: fixed(static_cast<uint32_t*>(nullptr)); break;
+    case TypeId::int64:
+    case TypeId::uint64:
+    case TypeId::date64:
+    case TypeId::timestamp:
+    case TypeId::duration: fixed(static_cast<uint64_t*>(nullptr)); break;
+    case TypeId::float16: {
+      const uint16_t* values = v.values<uint16_t>();
+      for (int64_t i = begin; i < end; ++i) {
+        const uint16_t x = canonical_half_bits(values[i]);
+        sink(i, h(&x, 2));
+      }
+      break;
+    }
+    case TypeId::float32: {
+      const float* values = v.values<float>();
+      for (int64_t i = begin; i < end; ++i) {
+        const uint32_t x = canonical_bits(values[i]);
+        sink(i, h(&x, 4));
+      }
+      break;
+    }
+    case TypeId::float64: {
+      const double* values = v.values<double>();
+      for (int64_t i = begin; i < end; ++i) {
+        const uint64_t x = canonical_bits(values[i]);
+        sink(i, h(&x, 8));
+      }
+      break;
+    }
+    case TypeId::boolean: {
+      const uint8_t* bits = v.bool_bits();
+      for (int64_t i = begin; i < end; ++i) {
+        const uint8_t x = arrow::get_bit(bits, v.offset() + i);
+        sink(i, h(&x, 1));
+      }
+      break;
+    }
+    case TypeId::string:
+    case TypeId::binary: offsets(static_cast<int32_t*>(nullptr)); break;
+    case TypeId::large_string:
+    case TypeId::large_binary: offsets(static_cast<int64_t*>(nullptr)); break;
+    case TypeId::string_view:
+    case TypeId::binary_view: {
+      const arrow::BinaryViewElement* views = v.views();
+      for (int64_t i = begin; i < end; ++i) {
+        const arrow::BinaryViewElement& e = views[i];
+        const char* p = e.size <= 12 ? e.inlined : v.view_data(e.ref.buffer_index) + e.ref.offset;
+        sink(i, h(p, static_cast<size_t>(e.size)));
+      }
+      break;
+    }
+    case TypeId::null:
+      for (int64_t i = begin; i < end; ++i) sink(i, 0);
+      break;
+    default:
+      throw unsupported_type("cannot hash Arrow type " + arrow::type_name(v.schema()));
+  }
+}
+
+template <class Index>
+void gather_dictionary(const ArrayView& v, const std::vector<uint64_t>& dict_hashes, int64_t begin,
+                       int64_t end, auto& sink) {
+  const Index* indices = v.values<Index>();
+  const auto dict_size = static_cast<int64_t>(dict_hashes.size());
+  for (int64_t i = begin; i < end; ++i) {
+    const auto index = static_cast<int64_t>(indices[i]);
+    // A null slot may hold any index; only valid slots must be in range.
+    if (index >= 0 && index < dict_size) {
+      sink(i, dict_hashes[static_cast<size_t>(index)]);
+    } else if (v.is_valid(i)) {
+      throw std::invalid_argument("dictionary index " + std::to_string(index) +
+                                  " out of range for a dictionary of " + std::to_string(dict_size));
+    } else {
+      sink(i, 0);
+    }
+  }
+}
+
+// Hashes every element of a leaf or dictionary array (in parallel for large inputs).
+template <class Sink>
+void hash_elements(const ArrayView& v, const HashOptions& options, Sink& sink) {
+  with_hasher(options, [&](const auto& hasher) {
+    if (!v.is_dictionary()) {
+      parallel_for(v.length(), kParallelGrain,
+                   [&](int64_t b, int64_t e) { hash_leaf_range(v, hasher, b, e, sink); });
+      return;
+    }
+    // Dictionary: hash each distinct value once, then gather by index.
+    const ArrayView& dict = *v.dictionary();
+    if (dict.is_dictionary() || dict.id() == TypeId::list || dict.id() == TypeId::large_list ||
+        dict.id() == TypeId::struct_) {
+      throw unsupported_type("cannot hash dictionary values of type " +
+                             arrow::type_name(dict.schema()));
+    }
+    std::vector<uint64_t> dict_hashes(static_cast<size_t>(dict.length()));
+    auto store = [&](int64_t i, uint64_t h) { dict_hashes[static_cast<size_t>(i)] = h; };
+    hash_leaf_range(dict, hasher, 0, dict.length(), store);
+    parallel_for(v.length(), kParallelGrain, [&](int64_t b, int64_t e) {
+      switch (v.id()) {
+        case TypeId::int8: gather_dictionary<int8_t>(v, dict_hashes, b, e, sink); break;
+        case TypeId::uint8: gather_dictionary<uint8_t>(v, dict_hashes, b, e, sink); break;
+        case TypeId::int16: gather_dictionary<int16_t>(v, dict_hashes, b, e, sink); break;
+        case TypeId::uint16: gather_dictionary<uint16_t>(v, dict_hashes, b, e, sink); break;
+        case TypeId::int32: gather_dictionary<int32_t>(v, dict_hashes, b, e, sink); break;
+        case TypeId::uint32: gather_dictionary<uint32_t>(v, dict_hashes, b, e, sink); break;
+        case TypeId::int64: gather_dictionary<int64_t>(v, dict_hashes, b, e, sink); break;
+        default: gather_dictionary<uint64_t>(v, dict_hashes, b, e, sink); break;
+      }
+    });
+  });
+}
+
+// Validity of the output of a leaf: the input's, and for dictionaries also the values'.
+void set_leaf_validity(const ArrayView& v, ArrayData& out) {
+  if (v.id() == TypeId::null) {
+    out.buffers[0] = Buffer::zeroed(static_cast<size_t>((v.length() + 7) / 8));
+    out.null_count = v.length();
+    return;
+  }
+  const ArrayView* dict = v.dictionary();
+  if (dict == nullptr || !dict->has_nulls()) {
+    out.buffers[0] = arrow::copy_validity(v.validity(), v.offset(), v.length());
+    out.null_count = v.null_count();
+    return;
+  }
+  Buffer bits = Buffer::zeroed(static_cast<size_t>((v.length() + 7) / 8));
+  int64_t nulls = 0;
+  auto index_at = [&](int64_t i) -> int64_t {
+    switch (v.id()) {
+      case TypeId::int8: return v.values<int8_t>()[i];
+      case TypeId::uint8: return v.values<uint8_t>()[i];
+      case TypeId::int16: return v.values<int16_t>()[i];
+      case TypeId::uint16: return v.values<uint16_t>()[i];
+      case TypeId::int32: return v.values<int32_t>()[i];
+      case TypeId::uint32: return v.values<uint32_t>()[i];
+      default: return v.values<int64_t>()[i];
+    }
+  };
+  for (int64_t i = 0; i < v.length(); ++i) {
+    if (v.is_valid(i) && dict->is_valid(index_at(i))) {
+      arrow::set_bit(bits.data(), i);
+    } else {
+      ++nulls;
+    }
+  }
+  out.buffers[0] = std::move(bits);
+  out.null_count = nulls;
+}
+
+// Applies `finish(hash) -> Out` to every element, keeping list/struct structure around the leaves.
+template <class Out, class Finish>
+std::unique_ptr<ArrayData> map_hashes(const ArrayView& v, const HashOptions& options,
+                                      const char* out_format, const Finish& finish) {
+  auto list_like = [&]<class Offset>(Offset*) {
+    const Offset* off = v.offsets<Offset>();
+    const int64_t n = v.length();
+    const Offset first = n > 0 ? off[0] : 0;
+    const Offset last = n > 0 ? off[n] : 0;
+    ArrayView child = v.children()[0].slice(first, last - first);
+    auto out = std::make_unique<ArrayData>();
+    out->format = v.id() == TypeId::list ? "+l" : "+L";
+    out->length = n;
+    out->buffers.push_back(arrow::copy_validity(v.validity(), v.offset(), n));
+    out->null_count = v.null_count();
+    Buffer rebased(static_cast<size_t>(n + 1) * sizeof(Offset));
+    auto* dst = rebased.as<Offset>();
+    for (int64_t i = 0; i <= n; ++i) dst[i] = n > 0 ? off[i] - first : 0;
+    out->buffers.push_back(std::move(rebased));
+    auto child_out = map_hashes<Out>(child, options, out_format, finish);
+    child_out->name = v.schema().children[0]->name ? v.schema().children[0]->name : "item";
+    out->children.push_back(std::move(child_out));
+    return out;
+  };
+  if (!v.is_dictionary()) {
+    if (v.id() == TypeId::list) return list_like(static_cast<int32_t*>(nullptr));
+    if (v.id() == TypeId::large_list) return list_like(static_cast<int64_t*>(nullptr));
+    if (v.id() == TypeId::struct_) {
+      auto out = std::make_unique<ArrayData>();
+      out->format = "+s";
+      out->length = v.length();
+      out->buffers.push_back(arrow::copy_validity(v.validity(), v.offset(), v.length()));
+      out->null_count = v.null_count();
+      for (size_t c = 0; c < v.children().size(); ++c) {
+        auto child_out = map_hashes<Out>(v.children()[c], options, out_format, finish);
+        const char* name = v.schema().children[c]->name;
+        child_out->name = name ? name : "";
+        out->children.push_back(std::move(child_out));
+      }
+      return out;
+    }
+  }
+  arrow::PrimitiveOutput<Out> out(out_format, v.length());
+  Out* values = out.values;
+  auto sink = [values, &finish](int64_t i, uint64_t h) { values[i] = finish(h); };
+  hash_elements(v, options, sink);
+  set_leaf_validity(v, *out.data);
+  return std::move(out.data);
+}
+
+}  // namespace
+
+Algo parse_algo(std::string_view name) {
+  if (name == "xxh3") return Algo::xxh3;
+  if (name == "xxh64") return Algo::xxh64;
+  if (name == "murmur3") return Algo::murmur3;
+  throw std::invalid_argument("algo must be one of 'xxh3', 'xxh64', 'murmur3', got '" +
+                              std::string(name) + "'");
+}
+
+std::string_view algo_name(Algo algo) noexcept {
+  switch (algo) {
+    case Algo::xxh3: return "xxh3";
+    case Algo::xxh64: return "xxh64";
+    case Algo::murmur3: return "murmur3";
+  }
+  return "?";
+}
+
+arrow::OwnedArray hash(const ArrayView& values, const HashOptions& options) {
+  if (options.algo == Algo::murmur3) {
+    return arrow::export_array(map_hashes<int32_t>(
+        values, options, "i", [](uint64_t h) { return static_cast<int32_t>(h); }));
+  }
+  return arrow::export_array(
+      map_hashes<uint64_t>(values, options, "L", [](uint64_t h) { return h; }));
+}
+
+arrow::OwnedArray hash_bucket(const ArrayView& values, int64_t num_buckets,
+                              const HashOptions& options) {
+  if (num_buckets <= 0) {
+    throw std::invalid_argument("num_buckets must be > 0, got " + std::to_string(num_buckets));
+  }
+  const auto buckets = static_cast<uint64_t>(num_buckets);
+  return arrow::export_array(map_hashes<int64_t>(
+      values, options, "l", [buckets](uint64_t h) { return static_cast<int64_t>(h % buckets); }));
+}
+
+arrow::OwnedArray fid(const ArrayView& values, int64_t slot, const HashOptions& options) {
+  if (slot < 0 || slot > kMaxSlot) {
+    throw std::invalid_argument("slot must be in [0, 32768), got " + std::to_string(slot));
+  }
+  constexpr uint64_t kLow48 = (uint64_t{1} << 48) - 1;
+  const uint64_t high = static_cast<uint64_t>(slot) << 48;
+  return arrow::export_array(map_hashes<int64_t>(values, options, "l", [high](uint64_t h) {
+    return static_cast<int64_t>(high | (h & kLow48));
+  }));
+}
+
+}  // namespace featforge::hashing

@@ -1,0 +1,121 @@
+// Column kernels on exported arrays: buckets, FIDs, floats' canonical bytes, dictionaries, nulls.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "featforge/arrow/builder.h"
+#include "featforge/hash/murmur3.h"
+#include "featforge/hash/xxh3.h"
+#include "featforge/hashing/kernels.h"
+#include "featforge/parallel.h"
+
+namespace {
+
+using namespace featforge;
+using arrow::ArrayData;
+using arrow::ArrayView;
+using arrow::OwnedArray;
+
+template <class T>
+OwnedArray make_array(const char* format, const std::vector<T>& values) {
+  arrow::PrimitiveOutput<T> out(format, static_cast<int64_t>(values.size()));
+  std::memcpy(out.values, values.data(), values.size() * sizeof(T));
+  return arrow::export_array(std::move(out.data));
+}
+
+template <class T>
+const T* result_values(const OwnedArray& a) {
+  return static_cast<const T*>(a.array->buffers[1]);
+}
+
+TEST(HashingKernels, FloatsHashCanonicalBytes) {
+  const double nan1 = std::numeric_limits<double>::quiet_NaN();
+  const double nan2 = -std::numeric_limits<double>::quiet_NaN();
+  OwnedArray in = make_array<double>("g", {0.0, -0.0, nan1, nan2, 1.5});
+  ArrayView v(in.schema.get(), in.array.get());
+  OwnedArray out = hashing::hash(v, {hashing::Algo::xxh3, 0});
+  const uint64_t* h = result_values<uint64_t>(out);
+  EXPECT_EQ(h[0], h[1]);
+  EXPECT_EQ(h[2], h[3]);
+  const double x = 1.5;
+  EXPECT_EQ(h[4], hash::xxh3_64(&x, 8, 0));
+  const uint64_t canonical_nan = 0x7FF8000000000000ULL;
+  EXPECT_EQ(h[2], hash::xxh3_64(&canonical_nan, 8, 0));
+}
+
+TEST(HashingKernels, BucketIsUnsignedModulo) {
+  OwnedArray in = make_array<int32_t>("i", {-1, 0, 1, 123456});
+  ArrayView v(in.schema.get(), in.array.get());
+  OwnedArray out = hashing::hash_bucket(v, 1000, {hashing::Algo::murmur3, 0});
+  ASSERT_STREQ(out.schema->format, "l");
+  const int64_t* b = result_values<int64_t>(out);
+  for (int i = 0; i < 4; ++i) {
+    const int32_t x = std::vector<int32_t>{-1, 0, 1, 123456}[static_cast<size_t>(i)];
+    EXPECT_EQ(b[i], static_cast<int64_t>(hash::murmur3_32(&x, 4, 0) % 1000u));
+  }
+  EXPECT_THROW((void)hashing::hash_bucket(v, 0, {}), std::invalid_argument);
+}
+
+TEST(HashingKernels, FidLayout) {
+  OwnedArray in = make_array<int64_t>("l", {42});
+  ArrayView v(in.schema.get(), in.array.get());
+  OwnedArray out = hashing::fid(v, 32767, {hashing::Algo::xxh3, 0});
+  const int64_t f = result_values<int64_t>(out)[0];
+  const int64_t x = 42;
+  EXPECT_GE(f, 0);  // bit 63 clear
+  EXPECT_EQ(f >> 48, 32767);
+  EXPECT_EQ(static_cast<uint64_t>(f) & ((1ULL << 48) - 1), hash::xxh3_64(&x, 8, 0) & ((1ULL << 48) - 1));
+  EXPECT_THROW((void)hashing::fid(v, 32768, {}), std::invalid_argument);
+  EXPECT_THROW((void)hashing::fid(v, -1, {}), std::invalid_argument);
+}
+
+TEST(HashingKernels, DictionaryHashesValues) {
+  auto dict = std::make_unique<ArrayData>();
+  dict->format = "u";
+  dict->length = 2;
+  dict->buffers.emplace_back();
+  dict->buffers.emplace_back(3 * sizeof(int32_t));
+  dict->buffers.emplace_back(8);
+  int32_t* off = dict->buffers[1].as<int32_t>();
+  off[0] = 0;
+  off[1] = 2;
+  off[2] = 5;
+  std::memcpy(dict->buffers[2].data(), "uknlx", 5);
+  arrow::PrimitiveOutput<int8_t> idx("c", 3);
+  idx.values[0] = 1;
+  idx.values[1] = 0;
+  idx.values[2] = 1;
+  idx.data->dictionary = std::move(dict);
+  OwnedArray in = arrow::export_array(std::move(idx.data));
+  ArrayView v(in.schema.get(), in.array.get());
+  ASSERT_TRUE(v.is_dictionary());
+  OwnedArray out = hashing::hash(v, {hashing::Algo::xxh64, 0});
+  const uint64_t* h = result_values<uint64_t>(out);
+  EXPECT_EQ(h[0], hash::xxh64("nlx", 3, 0));
+  EXPECT_EQ(h[1], hash::xxh64("uk", 2, 0));
+  EXPECT_EQ(h[2], h[0]);
+}
+
+TEST(HashingKernels, ParallelEqualsSerial) {
+  std::vector<int64_t> values(300000);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<int64_t>(i * 7919);
+  OwnedArray in = make_array<int64_t>("l", values);
+  ArrayView v(in.schema.get(), in.array.get());
+  set_num_threads(1);
+  OwnedArray serial = hashing::hash(v, {hashing::Algo::xxh3, 9});
+  set_num_threads(4);
+  OwnedArray parallel = hashing::hash(v, {hashing::Algo::xxh3, 9});
+  set_num_threads(1);
+  EXPECT_EQ(std::memcmp(result_values<uint64_t>(serial), result_values<uint64_t>(parallel),
+                        values.size() * 8),
+            0);
+}
+
+TEST(HashingKernels, UnknownAlgo) {
+  EXPECT_THROW((void)hashing::parse_algo("md5"), std::invalid_argument);
+  EXPECT_EQ(hashing::parse_algo("xxh3"), hashing::Algo::xxh3);
+}
+
+}  // namespace
