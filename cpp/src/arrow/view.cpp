@@ -6,6 +6,11 @@ namespace featforge::arrow {
 
 namespace {
 
+constexpr const char* kSupportedTypes =
+    "int8..int64, uint8..uint64, float16/32/64, bool, date32/64, timestamp, duration, "
+    "string, large_string, string_view, binary, large_binary, binary_view, list, large_list, "
+    "struct (record batches) and dictionary-encoded arrays of these";
+
 TimeUnit parse_unit(char c, std::string_view format) {
   switch (c) {
     case 's': return TimeUnit::second;
@@ -123,7 +128,14 @@ std::string type_name(const ArrowSchema& schema) {
       name += ">";
       break;
     case TypeId::struct_: name = "struct"; break;
-    case TypeId::other: name = "arrow format '" + std::string(f) + "'"; break;
+    case TypeId::other:
+      if (f.substr(0, 2) == "d:") name = "decimal(" + std::string(f.substr(2)) + ")";
+      else if (f == "+m") name = "map";
+      else if (f.substr(0, 2) == "+w") name = "fixed_size_list";
+      else if (f.substr(0, 2) == "+u") name = "union";
+      else if (f.substr(0, 2) == "w:") name = "fixed_size_binary";
+      else name = "arrow format '" + std::string(f) + "'";
+      break;
   }
   if (schema.dictionary != nullptr) {
     return "dictionary<values=" + type_name(*schema.dictionary) + ", indices=" + name + ">";
@@ -139,7 +151,8 @@ ArrayView::ArrayView(const ArrowSchema* schema, const ArrowArray* array)
   }
   type_ = parse_format(schema->format ? schema->format : "");
   if (type_.id == TypeId::other) {
-    throw unsupported_type("unsupported Arrow type: " + type_name(*schema));
+    throw unsupported_type("unsupported Arrow type: " + type_name(*schema) + "; supported: " +
+                           kSupportedTypes);
   }
   length_ = array->length;
   offset_ = array->offset;

@@ -1,0 +1,25 @@
+"""featforge: fast, bit-exact feature computation for recommendation systems.
+
+Feature hashing, sparse ID mapping and sliding-window aggregation over Arrow data, computed by a
+C++ core identically offline and online.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .hashing import fid, get_num_threads, hash, hash_bucket, set_num_threads
+
+try:
+    __version__ = version("featforge")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = [
+    "__version__",
+    "fid",
+    "get_num_threads",
+    "hash",
+    "hash_bucket",
+    "set_num_threads",
+]
