@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import os
 import struct
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import mmh3
 
 # The shared dataset (UCI Online Retail, CC BY 4.0): Chen, D. (2015). Online Retail [Dataset].
 # UCI Machine Learning Repository. https://doi.org/10.24432/C5BW33
-DATASET = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "online_retail.parquet"
+SHARED = Path(os.environ.get("FEATFORGE_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+DATASET = SHARED / "datasets" / "online_retail.parquet"
 
 
 @pytest.fixture(scope="session")

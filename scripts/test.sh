@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs everything the tests need and runs all of them: the C++ suite (ctest, also under
+# ASan+UBSan) and the Python suite (pytest), plus a smoke run of the benchmarks.
+# Usage: bash scripts/test.sh        (root on Debian/Ubuntu: installs libgtest-dev with apt)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "system packages (GoogleTest, compiler)"
+need=()
+dpkg -s libgtest-dev >/dev/null 2>&1 || need+=(libgtest-dev)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+fi
+
+step "Python environment (.venv) and the package with its test extra"
+python3 -m venv .venv
+# shellcheck disable=SC1091
+. .venv/bin/activate
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+python -m pip install -q --upgrade pip
+python -m pip install -q cmake ninja
+python -m pip install -q ".[test]"
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+step "C++ tests (warnings as errors)"
+cmake -S . -B build/ctest -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DFEATFORGE_BUILD_TESTS=ON -DFEATFORGE_WERROR=ON >/dev/null
+cmake --build build/ctest -j "$jobs"
+ctest --test-dir build/ctest --output-on-failure -j "$jobs"
+
+step "C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DFEATFORGE_BUILD_TESTS=ON -DFEATFORGE_WERROR=ON -DFEATFORGE_SANITIZE=ON >/dev/null
+cmake --build build/sanitize -j "$jobs"
+ctest --test-dir build/sanitize --output-on-failure -j "$jobs"
+
+step "Python tests"
+# The package is imported from site-packages (python/featforge has no compiled _core).
+python -m pytest -q tests/python
+
+step "benchmark smoke run (small N, timings not reported)"
+(cd "$root" && FEATFORGE_BENCH_N=20000 python -m pytest -q bench --benchmark-disable -p no:cacheprovider)
