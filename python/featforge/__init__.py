@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .hashing import fid, get_num_threads, hash, hash_bucket, set_num_threads
+from . import compat
+from .hashing import cross, fid, get_num_threads, hash, hash_bucket, set_num_threads, text_hash
 
 try:
     __version__ = version("featforge")
@@ -17,9 +18,12 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "__version__",
+    "compat",
+    "cross",
     "fid",
     "get_num_threads",
     "hash",
     "hash_bucket",
     "set_num_threads",
+    "text_hash",
 ]

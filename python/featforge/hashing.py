@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
+
 from . import _core
-from ._arrow import call_kernel
+from ._arrow import as_arrow_source, call_kernel
 
 ALGOS = ("xxh3", "xxh64", "murmur3")
 MAX_SLOT = (1 << 15) - 1
@@ -82,3 +84,101 @@ def set_num_threads(n: int) -> None:
 def get_num_threads() -> int:
     """The number of threads kernels use (see :func:`set_num_threads`)."""
     return int(_core.get_num_threads())
+
+
+def _check_ngram_range(ngram_range: Any) -> tuple[int, int]:
+    try:
+        lo, hi = ngram_range
+    except (TypeError, ValueError):
+        raise ValueError(f"ngram_range must be a pair (min_n, max_n), got {ngram_range!r}") from None
+    if any(isinstance(x, bool) or not isinstance(x, int) for x in (lo, hi)) or not 1 <= lo <= hi:
+        raise ValueError(f"ngram_range must satisfy 1 <= min_n <= max_n, got {ngram_range!r}")
+    return lo, hi
+
+
+def _columns_of(columns: Any) -> list[Any]:
+    """The columns to cross: a table's columns in order, or the items of a sequence."""
+    if isinstance(columns, (pa.Table, pa.RecordBatch)):
+        return list(columns.columns)
+    if hasattr(columns, "__arrow_c_stream__") and hasattr(columns, "columns"):
+        return list(pa.table(columns).columns)  # polars/pandas DataFrame, zero-copy import
+    if isinstance(columns, (list, tuple)):
+        return list(columns)
+    raise TypeError(
+        "columns: expected a table/record batch/data frame or a list of columns, got "
+        f"{type(columns).__name__}"
+    )
+
+
+def _to_pyarrow(values: Any, argname: str) -> pa.Array | pa.ChunkedArray:
+    source = as_arrow_source(values, argname)
+    if isinstance(source, (pa.Array, pa.ChunkedArray)):
+        return source
+    if hasattr(source, "__arrow_c_array__"):
+        return pa.array(source)
+    return pa.chunked_array(source)
+
+
+def cross(columns: Any, num_buckets: int, *, algo: str = "xxh3", seed: int = 0) -> Any:
+    """Hashed feature cross of two or more columns, as int64 buckets in ``[0, num_buckets)``.
+
+    Combining rule: with ``h_i = hash(canonical bytes of the row's value in column i)`` (murmur3
+    hashes zero-extended to 64 bits), the cross is
+    ``hash(le64(h_1) || ... || le64(h_k)) mod num_buckets`` with the same algo and seed. It is
+    order-aware (``cross([a, b]) != cross([b, a])``) and equal values never cancel. A list column
+    crosses as the cartesian product of each row's elements (first column varying slowest),
+    giving ``list<int64>``. A null in any column gives null.
+
+    Args:
+        columns: a pyarrow Table/RecordBatch or data frame (all its columns, in order), or a
+            list of columns (arrays, chunked arrays, polars Series, numpy arrays, lists).
+    """
+    _check_positive_int("num_buckets", num_buckets)
+    _check_algo_seed(algo, seed)
+    cols = [_to_pyarrow(c, f"columns[{i}]") for i, c in enumerate(_columns_of(columns))]
+    if len(cols) < 2:
+        raise ValueError(f"columns: cross needs at least two columns, got {len(cols)}")
+    lengths = [len(c) for c in cols]
+    if len(set(lengths)) != 1:
+        raise ValueError(f"columns: cross needs columns of equal length, got lengths {lengths}")
+    names = [f"c{i}" for i in range(len(cols))]
+    if all(isinstance(c, pa.Array) for c in cols):
+        batch = pa.RecordBatch.from_arrays(cols, names=names)
+        return pa.array(_call_cross(batch, num_buckets, algo, seed))
+    table = pa.Table.from_arrays(cols, names=names)
+    chunks = [pa.array(_call_cross(b, num_buckets, algo, seed)) for b in table.to_batches()]
+    if not chunks:  # zero rows: the type still follows from the inputs
+        empty = pa.RecordBatch.from_arrays([pa.array([], c.type) for c in cols], names=names)
+        return pa.chunked_array([], type=pa.array(_call_cross(empty, num_buckets, algo, seed)).type)
+    return pa.chunked_array(chunks)
+
+
+def _call_cross(batch: pa.RecordBatch, num_buckets: int, algo: str, seed: int) -> Any:
+    try:
+        return _core.cross(batch, num_buckets, algo, seed)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"columns: {exc}") from None
+
+
+def text_hash(
+    texts: Any,
+    num_buckets: int,
+    *,
+    ngram_range: tuple[int, int] = (1, 1),
+    lowercase: bool = True,
+    algo: str = "murmur3",
+    seed: int = 0,
+) -> Any:
+    """Hashed word n-grams per row, as ``list<int64>`` buckets in ``[0, num_buckets)``.
+
+    Tokenised exactly like scikit-learn's default analyzer: ``str.lower()`` when ``lowercase``,
+    tokens matching ``(?u)\\b\\w\\w+\\b`` with Python's Unicode ``\\w``, word n-grams for every n in
+    ``ngram_range`` joined by one space (unigrams first, then bigrams, ...). Each n-gram's UTF-8
+    bytes are hashed and bucketed like :func:`hash_bucket`. Null texts give null lists.
+    """
+    _check_positive_int("num_buckets", num_buckets)
+    lo, hi = _check_ngram_range(ngram_range)
+    if not isinstance(lowercase, bool):
+        raise TypeError(f"lowercase must be a bool, got {type(lowercase).__name__}")
+    _check_algo_seed(algo, seed)
+    return call_kernel(_core.text_hash, texts, "texts", num_buckets, lo, hi, lowercase, algo, seed)

@@ -1,6 +1,8 @@
 #include "featforge/hashing/kernels.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -298,6 +300,170 @@ std::unique_ptr<ArrayData> map_hashes(const ArrayView& v, const HashOptions& opt
   return std::move(out.data);
 }
 
+// Hashes of every element of a leaf (or dictionary) array, with per-element validity.
+struct ElementHashes {
+  std::vector<uint64_t> hashes;
+  std::vector<uint8_t> valid;
+};
+
+ElementHashes element_hashes(const ArrayView& v, const HashOptions& options) {
+  ElementHashes out;
+  out.hashes.resize(static_cast<size_t>(v.length()));
+  uint64_t* h = out.hashes.data();
+  auto sink = [h](int64_t i, uint64_t x) { h[i] = x; };
+  hash_elements(v, options, sink);
+  ArrayData validity;
+  validity.buffers.emplace_back();
+  set_leaf_validity(v, validity);
+  out.valid.assign(static_cast<size_t>(v.length()), 1);
+  if (!validity.buffers[0].empty()) {
+    for (int64_t i = 0; i < v.length(); ++i) {
+      out.valid[static_cast<size_t>(i)] = arrow::get_bit(validity.buffers[0].data(), i);
+    }
+  }
+  return out;
+}
+
+// One column of a cross: its element hashes and, for list columns, the row -> element ranges.
+struct CrossColumn {
+  bool is_list = false;
+  ElementHashes elements;
+  std::vector<int64_t> begin, end;  // list columns: element range of each row
+  std::vector<uint8_t> row_valid;
+};
+
+CrossColumn prepare_cross_column(const ArrayView& v, const HashOptions& options, size_t index) {
+  CrossColumn c;
+  const int64_t n = v.length();
+  auto list_like = [&]<class Offset>(Offset*) {
+    const Offset* off = v.offsets<Offset>();
+    const Offset first = n > 0 ? off[0] : 0;
+    const Offset last = n > 0 ? off[n] : 0;
+    const ArrayView& child = v.children()[0];
+    if (child.id() == TypeId::list || child.id() == TypeId::large_list ||
+        child.id() == TypeId::struct_) {
+      throw unsupported_type("cross: column " + std::to_string(index) +
+                             " is a list of nested values (" + arrow::type_name(v.schema()) +
+                             "); only lists of scalars can be crossed");
+    }
+    c.is_list = true;
+    c.elements = element_hashes(child.slice(first, last - first), options);
+    c.begin.resize(static_cast<size_t>(n));
+    c.end.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      c.begin[static_cast<size_t>(i)] = off[i] - first;
+      c.end[static_cast<size_t>(i)] = off[i + 1] - first;
+    }
+  };
+  if (!v.is_dictionary() && v.id() == TypeId::list) {
+    list_like(static_cast<int32_t*>(nullptr));
+  } else if (!v.is_dictionary() && v.id() == TypeId::large_list) {
+    list_like(static_cast<int64_t*>(nullptr));
+  } else if (!v.is_dictionary() && v.id() == TypeId::struct_) {
+    throw unsupported_type("cross: column " + std::to_string(index) + " is a struct");
+  } else {
+    c.elements = element_hashes(v, options);
+  }
+  c.row_valid.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    c.row_valid[static_cast<size_t>(i)] =
+        c.is_list ? v.is_valid(i) : c.elements.valid[static_cast<size_t>(i)];
+  }
+  return c;
+}
+
+template <class Hasher>
+std::unique_ptr<ArrayData> cross_with(const std::vector<CrossColumn>& cols, int64_t n,
+                                      uint64_t buckets, const Hasher& hasher) {
+  const size_t k = cols.size();
+  const bool any_list = std::any_of(cols.begin(), cols.end(), [](auto& c) { return c.is_list; });
+  std::vector<uint64_t> key(k);  // le64(h_1) .. le64(h_k), reused for every combination
+  auto bucket_of = [&]() {
+    return static_cast<int64_t>(hasher(key.data(), k * sizeof(uint64_t)) % buckets);
+  };
+  Buffer validity = Buffer::zeroed(static_cast<size_t>((n + 7) / 8));
+  int64_t nulls = 0;
+  auto row_valid = [&](int64_t i) {
+    for (const auto& c : cols) {
+      if (!c.row_valid[static_cast<size_t>(i)]) return false;
+    }
+    return true;
+  };
+  if (!any_list) {
+    arrow::PrimitiveOutput<int64_t> out("l", n);
+    for (int64_t i = 0; i < n; ++i) {
+      const bool ok = row_valid(i);
+      if (ok) {
+        arrow::set_bit(validity.data(), i);
+        for (size_t c = 0; c < k; ++c) key[c] = cols[c].elements.hashes[static_cast<size_t>(i)];
+        out.values[i] = bucket_of();
+      } else {
+        out.values[i] = 0;
+        ++nulls;
+      }
+    }
+    out.data->buffers[0] = std::move(validity);
+    out.data->null_count = nulls;
+    return std::move(out.data);
+  }
+  // Cartesian product per row, odometer-style: the last column varies fastest.
+  std::vector<int64_t> values;
+  Buffer offsets(static_cast<size_t>(n + 1) * sizeof(int32_t));
+  int32_t* off = offsets.as<int32_t>();
+  off[0] = 0;
+  std::vector<int64_t> lo(k), hi(k), pos(k);
+  for (int64_t i = 0; i < n; ++i) {
+    const bool ok = row_valid(i);
+    if (ok) {
+      arrow::set_bit(validity.data(), i);
+      bool empty = false;
+      for (size_t c = 0; c < k; ++c) {
+        lo[c] = cols[c].is_list ? cols[c].begin[static_cast<size_t>(i)] : i;
+        hi[c] = cols[c].is_list ? cols[c].end[static_cast<size_t>(i)] : i + 1;
+        pos[c] = lo[c];
+        empty = empty || lo[c] == hi[c];
+      }
+      while (!empty) {
+        bool skip = false;
+        for (size_t c = 0; c < k; ++c) {
+          const auto e = static_cast<size_t>(pos[c]);
+          skip = skip || !cols[c].elements.valid[e];
+          key[c] = cols[c].elements.hashes[e];
+        }
+        if (!skip) values.push_back(bucket_of());
+        size_t c = k;
+        while (c > 0) {
+          --c;
+          if (++pos[c] < hi[c]) break;
+          pos[c] = lo[c];
+          if (c == 0) empty = true;  // odometer wrapped: every combination done
+        }
+      }
+    } else {
+      ++nulls;
+    }
+    if (values.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+      throw std::length_error("cross output exceeds 2^31 values in one batch; pass smaller batches");
+    }
+    off[i + 1] = static_cast<int32_t>(values.size());
+  }
+  auto child = std::make_unique<ArrayData>();
+  child->format = "l";
+  child->name = "item";
+  child->length = static_cast<int64_t>(values.size());
+  child->buffers.emplace_back();
+  child->buffers.emplace_back(values.size() * sizeof(int64_t));
+  std::copy(values.begin(), values.end(), child->buffers[1].as<int64_t>());
+  auto list = std::make_unique<ArrayData>();
+  list->format = "+l";
+  list->length = n;
+  list->buffers.push_back(std::move(validity));
+  list->buffers.push_back(std::move(offsets));
+  list->null_count = nulls;
+  list->children.push_back(std::move(child));
+  return list;
+}
+
 }  // namespace
 
 Algo parse_algo(std::string_view name) {
@@ -334,6 +500,33 @@ arrow::OwnedArray hash_bucket(const ArrayView& values, int64_t num_buckets,
   const auto buckets = static_cast<uint64_t>(num_buckets);
   return arrow::export_array(map_hashes<int64_t>(
       values, options, "l", [buckets](uint64_t h) { return static_cast<int64_t>(h % buckets); }));
+}
+
+arrow::OwnedArray cross(const std::vector<ArrayView>& columns, int64_t num_buckets,
+                        const HashOptions& options) {
+  if (columns.size() < 2) {
+    throw std::invalid_argument("cross needs at least two columns, got " +
+                                std::to_string(columns.size()));
+  }
+  if (num_buckets <= 0) {
+    throw std::invalid_argument("num_buckets must be > 0, got " + std::to_string(num_buckets));
+  }
+  const int64_t n = columns[0].length();
+  for (size_t c = 1; c < columns.size(); ++c) {
+    if (columns[c].length() != n) {
+      throw std::invalid_argument("cross: columns must have equal lengths, column 0 has " +
+                                  std::to_string(n) + " rows and column " + std::to_string(c) +
+                                  " has " + std::to_string(columns[c].length()));
+    }
+  }
+  std::vector<CrossColumn> prepared;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    prepared.push_back(prepare_cross_column(columns[c], options, c));
+  }
+  std::unique_ptr<ArrayData> out;
+  const auto buckets = static_cast<uint64_t>(num_buckets);
+  with_hasher(options, [&](const auto& hasher) { out = cross_with(prepared, n, buckets, hasher); });
+  return arrow::export_array(std::move(out));
 }
 
 arrow::OwnedArray fid(const ArrayView& values, int64_t slot, const HashOptions& options) {

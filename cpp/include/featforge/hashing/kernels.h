@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "featforge/arrow/builder.h"
 #include "featforge/arrow/view.h"
@@ -32,5 +33,16 @@ struct HashOptions {
 inline constexpr int64_t kMaxSlot = (int64_t{1} << 15) - 1;
 [[nodiscard]] arrow::OwnedArray fid(const arrow::ArrayView& values, int64_t slot,
                                     const HashOptions& options);
+
+// cross(): the hashed feature cross of two or more equal-length columns, as int64 buckets.
+// Combining rule (golden-tested): with h_i = hash(canonical bytes of the row's value in column i)
+// (a murmur3 hash zero-extended to 64 bits), the cross is
+//     hash(le64(h_1) || le64(h_2) || ... || le64(h_k)) mod num_buckets
+// with the same algo and seed. Concatenation keeps it order-aware, and no XOR means equal values
+// never cancel. A list column crosses as the cartesian product of the row's elements (first
+// column varying slowest) and the result is list<int64>; null elements are skipped. A null value
+// or null list in any column gives a null row.
+[[nodiscard]] arrow::OwnedArray cross(const std::vector<arrow::ArrayView>& columns,
+                                      int64_t num_buckets, const HashOptions& options);
 
 }  // namespace featforge::hashing
