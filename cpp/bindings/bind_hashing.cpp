@@ -1,9 +1,11 @@
+#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include <string>
 #include <vector>
 
 #include "arrow_interop.h"
+#include "featforge/hash/murmur3.h"
 #include "featforge/hashing/kernels.h"
 #include "featforge/hashing/text.h"
 #include "featforge/parallel.h"
@@ -11,6 +13,57 @@
 namespace featforge::bindings {
 
 namespace {
+
+// Signed MurmurHash3_x86_32 (seed 0) of every feature name of every sample, for
+// compat.sklearn.FeatureHasher(input_type="string") on Python lists. Names are read in place
+// (PyUnicode_AsUTF8AndSize caches the UTF-8 form inside the str object) while holding the GIL;
+// hashing then runs without it. Returns (indptr int64[n+1], hashes int32[total]).
+py::tuple murmur3_of_samples(const py::iterable& samples) {
+  std::vector<std::string_view> names;
+  std::vector<int64_t> indptr{0};
+  std::vector<py::object> keep_alive;  // iterables that are not lists may create new objects
+  for (py::handle sample : samples) {
+    if (PyUnicode_Check(sample.ptr()) && indptr.size() == 1) {
+      throw py::value_error(
+          "Samples can not be a single string. The input must be an iterable over iterables of "
+          "strings.");
+    }
+    py::object seq = py::reinterpret_steal<py::object>(
+        PySequence_Fast(sample.ptr(), "each sample must be an iterable of feature names"));
+    if (!seq) throw py::error_already_set();
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());
+    PyObject** items = PySequence_Fast_ITEMS(seq.ptr());
+    for (Py_ssize_t i = 0; i < n; ++i) {
+      PyObject* item = items[i];
+      Py_ssize_t size = 0;
+      const char* data = nullptr;
+      if (PyUnicode_Check(item)) {
+        data = PyUnicode_AsUTF8AndSize(item, &size);
+        if (data == nullptr) throw py::error_already_set();
+      } else if (PyBytes_Check(item)) {
+        data = PyBytes_AS_STRING(item);
+        size = PyBytes_GET_SIZE(item);
+      } else {
+        throw py::type_error("feature names must be strings");
+      }
+      names.emplace_back(data, static_cast<size_t>(size));
+    }
+    keep_alive.push_back(std::move(seq));
+    indptr.push_back(static_cast<int64_t>(names.size()));
+  }
+  py::array_t<int32_t> hashes(static_cast<py::ssize_t>(names.size()));
+  int32_t* out = hashes.mutable_data();
+  {
+    // Safe without the GIL: `names` points into str/bytes objects kept alive by keep_alive.
+    py::gil_scoped_release release;
+    for (size_t i = 0; i < names.size(); ++i) {
+      out[i] = static_cast<int32_t>(hash::murmur3_32(names[i].data(), names[i].size(), 0));
+    }
+  }
+  py::array_t<int64_t> indptr_array(static_cast<py::ssize_t>(indptr.size()), indptr.data());
+  return py::make_tuple(indptr_array, hashes);
+}
+
 hashing::HashOptions options(const std::string& algo, uint64_t seed) {
   return {hashing::parse_algo(algo), seed};
 }
@@ -86,6 +139,7 @@ void register_hashing(py::module_& m) {
         return out;
       },
       py::arg("text"), py::arg("lowercase") = true);
+  m.def("murmur3_of_samples", &murmur3_of_samples, py::arg("samples"));
   m.attr("unicode_version") = hashing::unicode_version();
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &num_threads);

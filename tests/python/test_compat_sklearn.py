@@ -102,3 +102,17 @@ def test_errors_match_sklearn():
         ff.HashingVectorizer(analyzer="char").transform(["a"])
     with pytest.raises(ValueError, match="invalid document"):
         ff.HashingVectorizer().transform(["a", None])
+
+
+def test_feature_hasher_string_input_kinds():
+    samples = [["a", "b"], ("c", "a"), [], [b"raw", "é"]]
+    expected = sk_fe.FeatureHasher(n_features=64, input_type="string").transform(samples)
+    hasher = ff.FeatureHasher(n_features=64, input_type="string")
+    assert_same_csr(hasher.transform(samples), expected)
+    assert_same_csr(hasher.transform(iter(samples)), expected)  # a generator of samples
+    arrow = pa.array([["a", "b"], ["c", "a"], [], ["raw", "é"]], pa.list_(pa.string()))
+    assert_same_csr(hasher.transform(arrow), expected)
+    with pytest.raises(TypeError, match="feature names must be strings"):
+        hasher.transform([["a", 3]])
+    with pytest.raises(TypeError, match="feature names must be strings"):
+        hasher.transform(pa.array([["a", None]]))

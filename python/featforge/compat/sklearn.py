@@ -42,22 +42,27 @@ def _check_n_features(n_features: Any) -> None:
 
 
 def _csr_from_hashes(
-    hashes: pa.Array | pa.ChunkedArray,
+    hashes: pa.Array | pa.ChunkedArray | tuple[np.ndarray, np.ndarray],
     values: np.ndarray | None,
     n_features: int,
     alternate_sign: bool,
     dtype: Any,
 ) -> Any:
-    """Build scikit-learn's matrix from list<int32> murmur3 hashes (one list per sample)."""
+    """Build scikit-learn's matrix from murmur3 hashes: a list<int32> column (one list per
+    sample) or an (indptr, hashes) pair of numpy arrays."""
     sp = _scipy_sparse()
-    if isinstance(hashes, pa.ChunkedArray):
-        hashes = hashes.combine_chunks()
-    n_samples = len(hashes)
+    if isinstance(hashes, tuple):
+        indptr, h32 = hashes
+    else:
+        if isinstance(hashes, pa.ChunkedArray):
+            hashes = hashes.combine_chunks()
+        offsets = hashes.offsets.to_numpy()
+        indptr = (offsets - offsets[0]).astype(np.int64)
+        h32 = hashes.flatten().to_numpy(zero_copy_only=False)
+    n_samples = len(indptr) - 1
     if n_samples == 0:
         raise ValueError("Cannot vectorize empty sequence.")
-    offsets = hashes.offsets.to_numpy()
-    indptr = (offsets - offsets[0]).astype(np.int64)
-    h = hashes.flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+    h = h32.astype(np.int64)
     indices = np.abs(h) % n_features
     indices[h == _INT32_MIN] = (2**31 - 1 - (n_features - 1)) % n_features
     data = np.ones(len(h), dtype=dtype) if values is None else values.astype(dtype, copy=False)
@@ -123,31 +128,15 @@ class FeatureHasher:
 
     def transform(self, raw_X: Iterable[Any]) -> Any:
         self._validate()
-        if self.input_type == "string":
-            names = self._string_samples(raw_X)
-            values = None
-        else:
+        values = None
+        if self.input_type != "string":
             names, values = self._named_values(raw_X)
-        hashes = _core_hash_lists(names)
+            hashes = _core_hash_lists(names)
+        elif hasattr(raw_X, "__arrow_c_array__") or hasattr(raw_X, "__arrow_c_stream__"):
+            hashes = _core_hash_lists(raw_X)  # an Arrow list<string> column: no Python objects
+        else:
+            hashes = _core.murmur3_of_samples(raw_X)
         return _csr_from_hashes(hashes, values, self.n_features, self.alternate_sign, self.dtype)
-
-    @staticmethod
-    def _string_samples(raw_X: Any) -> pa.Array:
-        if isinstance(raw_X, (pa.Array, pa.ChunkedArray)):
-            return raw_X
-        samples = list(raw_X)
-        if samples and isinstance(samples[0], str):
-            raise ValueError(
-                "Samples can not be a single string. The input must be an iterable"
-                " over iterables of strings."
-            )
-        try:
-            return pa.array([list(x) for x in samples], type=pa.list_(pa.string()))
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            try:
-                return pa.array([list(x) for x in samples], type=pa.list_(pa.binary()))
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                raise TypeError("feature names must be strings") from None
 
     def _named_values(self, raw_X: Any) -> tuple[pa.Array, np.ndarray]:
         names: list[list[Any]] = []
@@ -178,8 +167,12 @@ class FeatureHasher:
         return arr, np.asarray(values, dtype=np.float64 if not values else None)
 
 
-def _core_hash_lists(names: pa.Array | pa.ChunkedArray) -> Any:
-    if names.null_count or pa.compute.sum(pa.compute.is_null(pa.compute.list_flatten(names))).as_py():
+def _core_hash_lists(names: Any) -> Any:
+    if not isinstance(names, (pa.Array, pa.ChunkedArray)):
+        names = pa.chunked_array(names) if hasattr(names, "__arrow_c_stream__") else pa.array(names)
+    if not (pa.types.is_list(names.type) or pa.types.is_large_list(names.type)):
+        raise TypeError(f"expected a list<string> column of samples, got {names.type}")
+    if names.null_count or pa.compute.list_flatten(names).null_count:
         raise TypeError("feature names must be strings (got None)")
     result = _core.hash(names, "murmur3", 0)
     if isinstance(result, tuple):
