@@ -7,6 +7,7 @@
 #include "arrow_interop.h"
 #include "featforge/hash/murmur3.h"
 #include "featforge/hashing/kernels.h"
+#include "featforge/hashing/spark.h"
 #include "featforge/hashing/text.h"
 #include "featforge/parallel.h"
 
@@ -139,6 +140,21 @@ void register_hashing(py::module_& m) {
         return out;
       },
       py::arg("text"), py::arg("lowercase") = true);
+  m.def(
+      "spark_hash",
+      [](const py::object& values, const std::string& function) {
+        hashing::SparkHash f;
+        if (function == "hash") {
+          f = hashing::SparkHash::murmur3;
+        } else if (function == "xxhash64") {
+          f = hashing::SparkHash::xxhash64;
+        } else {
+          throw std::invalid_argument("unknown Spark hash function '" + function + "'");
+        }
+        return apply_kernel(values,
+                            [&](const arrow::ArrayView& v) { return hashing::spark_hash(v, f); });
+      },
+      py::arg("values"), py::arg("function"));
   m.def("murmur3_of_samples", &murmur3_of_samples, py::arg("samples"));
   m.attr("unicode_version") = hashing::unicode_version();
   m.def("set_num_threads", &set_num_threads, py::arg("n"));

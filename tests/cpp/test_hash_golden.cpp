@@ -99,3 +99,34 @@ TEST(HashGolden, SparkMurmur3AgreesOnWholeBlocks) {
 }
 
 }  // namespace
+
+namespace {
+
+// Spark SQL hash()/xxhash64() values computed by Spark 4.3.0 itself (tools/gen_spark_golden.py).
+TEST(HashGolden, SparkVectors) {
+  struct Row {
+    std::string input;
+    int32_t spark_hash;
+    int64_t spark_xxhash64;
+  };
+  const std::vector<Row> rows = {
+      {"abc", 1322437556, 1423657621850124518LL},
+      {"abcde", 814637928, -990457398947679591LL},
+      {"United Kingdom", 1715033395, 1239466174966558619LL},
+  };
+  for (const auto& r : rows) {
+    EXPECT_EQ(static_cast<int32_t>(spark_murmur3_32(r.input.data(), r.input.size(), 42)),
+              r.spark_hash)
+        << r.input;
+    EXPECT_EQ(static_cast<int64_t>(xxh64(r.input.data(), r.input.size(), 42)), r.spark_xxhash64)
+        << r.input;
+  }
+  const int32_t i = 42;
+  EXPECT_EQ(static_cast<int32_t>(murmur3_32(&i, 4, 42)), 29417773);
+  EXPECT_EQ(static_cast<int64_t>(xxh64(&i, 4, 42)), -387659249110444264LL);
+  const int64_t l = 1;
+  EXPECT_EQ(static_cast<int32_t>(murmur3_32(&l, 8, 42)), -1712319331);
+  EXPECT_EQ(static_cast<int64_t>(xxh64(&l, 8, 42)), -7001672635703045582LL);
+}
+
+}  // namespace
