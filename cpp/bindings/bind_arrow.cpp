@@ -234,6 +234,10 @@ void register_arrow(py::module_& m) {
   py::class_<ArrowSchemaHolder>(m, "ArrowSchemaHolder")
       .def("__arrow_c_schema__", &ArrowSchemaHolder::arrow_c_schema);
 
+  m.def("set_buffer_cache_limit", &arrow::set_buffer_cache_limit, py::arg("bytes"));
+  m.def("buffer_cache_limit", &arrow::buffer_cache_limit);
+  m.def("buffer_cache_bytes", &arrow::buffer_cache_bytes);
+
   // Round-trips an Arrow input through the core unchanged in content: used by tests of the bridge
   // (offsets, validity, every layout) and to normalise streams. Returns a list for streams.
   m.def("echo_types", [](const py::object& source) {

@@ -1,11 +1,14 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "arrow_interop.h"
 #include "featforge/hash/murmur3.h"
+#include "featforge/hashing/compat.h"
 #include "featforge/hashing/kernels.h"
 #include "featforge/hashing/spark.h"
 #include "featforge/hashing/text.h"
@@ -155,6 +158,34 @@ void register_hashing(py::module_& m) {
                             [&](const arrow::ArrayView& v) { return hashing::spark_hash(v, f); });
       },
       py::arg("values"), py::arg("function"));
+  m.def(
+      "keras_hashing",
+      [](const py::object& values, int64_t num_bins, std::optional<std::string> mask_value,
+         std::optional<std::pair<uint64_t, uint64_t>> salt) {
+        const hashing::KerasHashingOptions opts{num_bins, std::move(mask_value), salt};
+        return apply_kernel(
+            values, [&](const arrow::ArrayView& v) { return hashing::keras_hashing(v, opts); });
+      },
+      py::arg("values"), py::arg("num_bins"), py::arg("mask_value"), py::arg("salt"));
+  m.def(
+      "keras_hashed_crossing",
+      [](const py::object& table, int64_t num_bins) {
+        return apply_kernel(table, [&](const arrow::ArrayView& v) {
+          if (v.id() != arrow::TypeId::struct_) {
+            throw std::invalid_argument("expects a record batch of the columns to cross");
+          }
+          return hashing::keras_hashed_crossing(v.children(), num_bins);
+        });
+      },
+      py::arg("table"), py::arg("num_bins"));
+  m.def(
+      "sigrid_hash",
+      [](const py::object& values, int64_t salt, int64_t max_value) {
+        return apply_kernel(values, [&](const arrow::ArrayView& v) {
+          return hashing::sigrid_hash(v, salt, max_value);
+        });
+      },
+      py::arg("values"), py::arg("salt"), py::arg("max_value"));
   m.def("murmur3_of_samples", &murmur3_of_samples, py::arg("samples"));
   m.attr("unicode_version") = hashing::unicode_version();
   m.def("set_num_threads", &set_num_threads, py::arg("n"));

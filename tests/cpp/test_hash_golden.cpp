@@ -130,3 +130,49 @@ TEST(HashGolden, SparkVectors) {
 }
 
 }  // namespace
+
+#include "featforge/hash/farmhash.h"
+#include "featforge/hash/siphash.h"
+
+namespace {
+
+// FarmHash Fingerprint64: expected values from the pyfarmhash package (Google's FarmHash).
+TEST(HashGolden, FarmhashFingerprint64) {
+  struct Row {
+    std::string input;
+    uint64_t expected;
+  };
+  auto bytes = [](size_t n, size_t mod) {
+    std::string s(n, '\0');
+    for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i % mod);
+    return s;
+  };
+  const std::vector<Row> rows = {
+      {"", 0x9ae16a3b2f90404fULL},
+      {"a", 0xb3454265b6df75e3ULL},
+      {"abc", 0x24a5b3a074e7f369ULL},
+      {"United Kingdom", 0x42703076444fc3a3ULL},
+      {"0123456789abcdefXYZ", 0xbc0429daa98222faULL},
+      {bytes(40, 256), 0x8f45b937b49468cULL},
+      {bytes(64, 256), 0xf58504bb53decc4bULL},
+      {bytes(65, 256), 0xc6a3282c3e793dbeULL},
+      {bytes(300, 251), 0x466e14ba9cece0f5ULL},
+  };
+  for (const auto& r : rows) {
+    EXPECT_EQ(featforge::hash::farmhash_fingerprint64(r.input.data(), r.input.size()), r.expected)
+        << "len=" << r.input.size();
+  }
+}
+
+// SipHash-2-4: the test vectors of the SipHash paper (key 00..0f, message 00..n-1).
+TEST(HashGolden, Siphash24PaperVectors) {
+  const uint64_t k0 = 0x0706050403020100ULL;
+  const uint64_t k1 = 0x0f0e0d0c0b0a0908ULL;
+  std::string message;
+  for (int i = 0; i < 15; ++i) message.push_back(static_cast<char>(i));
+  EXPECT_EQ(featforge::hash::siphash24(message.data(), 0, k0, k1), 0x726fdb47dd0e0e31ULL);
+  EXPECT_EQ(featforge::hash::siphash24(message.data(), 1, k0, k1), 0x74f839c593dc67fdULL);
+  EXPECT_EQ(featforge::hash::siphash24(message.data(), 15, k0, k1), 0xa129ca6149be45e5ULL);
+}
+
+}  // namespace

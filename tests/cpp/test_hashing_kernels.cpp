@@ -119,3 +119,45 @@ TEST(HashingKernels, UnknownAlgo) {
 }
 
 }  // namespace
+
+#include "featforge/hashing/compat.h"
+
+namespace {
+
+// TorchArrow's published sigrid_hash test vectors (ids 1..16, salt 0, max_value 100).
+TEST(HashingKernels, SigridHashPublishedVectors) {
+  std::vector<int64_t> ids;
+  for (int64_t i = 1; i <= 16; ++i) ids.push_back(i);
+  OwnedArray in = make_array<int64_t>("l", ids);
+  ArrayView v(in.schema.get(), in.array.get());
+  OwnedArray out = hashing::sigrid_hash(v, 0, 100);
+  const std::vector<int64_t> expected = {60, 54, 54, 9, 4, 91, 11, 67, 79, 2, 25, 92, 98, 83, 66, 2};
+  const int64_t* got = result_values<int64_t>(out);
+  EXPECT_EQ(std::vector<int64_t>(got, got + 16), expected);
+  OwnedArray ones = hashing::sigrid_hash(v, 7, 1);
+  EXPECT_EQ(result_values<int64_t>(ones)[3], 0);
+  EXPECT_THROW((void)hashing::sigrid_hash(v, 0, 0), std::invalid_argument);
+}
+
+}  // namespace
+
+#include <random>
+
+#include "featforge/hash/common.h"
+
+namespace {
+
+TEST(HashingKernels, FastModEqualsModulo) {
+  std::mt19937_64 rng(7);
+  const std::vector<uint64_t> divisors = {1, 2, 3, 7, 1000, 1ULL << 20, (1ULL << 20) + 1,
+                                          0xFFFFFFFFULL, (1ULL << 63) - 1, ~0ULL};
+  for (uint64_t d : divisors) {
+    const featforge::hash::detail::FastMod64 mod(d);
+    for (int i = 0; i < 20000; ++i) {
+      const uint64_t a = i < 4 ? std::vector<uint64_t>{0, 1, ~0ULL, d}[i] : rng();
+      ASSERT_EQ(mod(a), a % d) << "a=" << a << " d=" << d;
+    }
+  }
+}
+
+}  // namespace

@@ -6,6 +6,7 @@ import gc
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 import featforge
 
@@ -15,7 +16,17 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * 4096
 
 
-def test_hash_allocates_the_output_and_copies_no_input():
+@pytest.fixture
+def no_block_cache():
+    from featforge import _core
+
+    limit = _core.buffer_cache_limit()
+    _core.set_buffer_cache_limit(0)  # measure the allocator, not blocks kept for reuse
+    yield
+    _core.set_buffer_cache_limit(limit)
+
+
+def test_hash_allocates_the_output_and_copies_no_input(no_block_cache):
     n = 10_000_000
     values = pa.array(np.arange(n, dtype=np.int64))
     gc.collect()
@@ -61,3 +72,22 @@ def test_core_sees_every_layout():
     for name, arr in cases.items():
         assert _core.echo_types(arr) == [name]
     assert _core.echo_types(pa.chunked_array([pa.array([1]), pa.array([2])])) == ["int64", "int64"]
+
+
+def test_released_blocks_are_reused_within_the_cache_limit():
+    from featforge import _core
+
+    values = pa.array(np.arange(2_000_000, dtype=np.int64))
+    _core.set_buffer_cache_limit(64 << 20)
+    try:
+        out = featforge.hash(values)
+        first = out.buffers()[1].address
+        del out
+        gc.collect()
+        assert _core.buffer_cache_bytes() >= 16 << 20  # the 16 MB result block is kept
+        again = featforge.hash(values)
+        assert again.buffers()[1].address == first  # and handed out again, already mapped
+        _core.set_buffer_cache_limit(0)
+        assert _core.buffer_cache_bytes() == 0
+    finally:
+        _core.set_buffer_cache_limit(256 << 20)

@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <utility>
 
 #include "featforge/arrow/view.h"
 
@@ -107,7 +109,99 @@ void export_array_into(std::unique_ptr<ArrayData> data, ArrowArray* out) {
 
 }  // namespace
 
-void Buffer::Free::operator()(uint8_t* p) const noexcept { std::free(p); }
+namespace {
+
+// Recently released large blocks, by exact rounded size. Guarded by a mutex: blocks are released
+// by whichever thread drops the last pyarrow reference.
+class BlockCache {
+ public:
+  BlockCache() {
+    if (const char* env = std::getenv("FEATFORGE_BUFFER_CACHE_MB")) {
+      limit_ = static_cast<size_t>(std::strtoull(env, nullptr, 10)) << 20;
+    }
+  }
+
+  void* take(size_t capacity) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+      if (blocks_[i].second == capacity) {
+        void* p = blocks_[i].first;
+        blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i));
+        bytes_ -= capacity;
+        return p;
+      }
+    }
+    return nullptr;
+  }
+  void give(void* p, size_t capacity) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (capacity <= limit_) {
+        blocks_.emplace_back(p, capacity);  // newest last; trimming drops the oldest first
+        bytes_ += capacity;
+        p = nullptr;
+      }
+    }
+    if (p != nullptr) std::free(p);
+    trim(limit());
+  }
+  void set_limit(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      limit_ = bytes;
+    }
+    trim(bytes);
+  }
+  size_t limit() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return limit_;
+  }
+  size_t bytes() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bytes_;
+  }
+
+ private:
+  void trim(size_t to) {
+    std::vector<void*> drop;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      while (bytes_ > to && !blocks_.empty()) {
+        drop.push_back(blocks_.front().first);
+        bytes_ -= blocks_.front().second;
+        blocks_.erase(blocks_.begin());
+      }
+    }
+    for (void* p : drop) std::free(p);
+  }
+
+  std::mutex mutex_;
+  std::vector<std::pair<void*, size_t>> blocks_;
+  size_t bytes_ = 0;
+  size_t limit_ = size_t{256} << 20;
+};
+
+BlockCache& block_cache() {
+  // Never destroyed: consumers may release buffers during interpreter shutdown, after static
+  // destructors would have run. The OS reclaims the cached blocks at exit.
+  static BlockCache* cache = new BlockCache();
+  return *cache;
+}
+
+}  // namespace
+
+void set_buffer_cache_limit(size_t bytes) { block_cache().set_limit(bytes); }
+size_t buffer_cache_limit() noexcept { return block_cache().limit(); }
+size_t buffer_cache_bytes() noexcept { return block_cache().bytes(); }
+
+void detail::BufferFree::operator()(uint8_t* p) const noexcept {
+  if (p == nullptr) return;
+  if (capacity >= kHugePageThreshold) {
+    block_cache().give(p, capacity);
+  } else {
+    std::free(p);
+  }
+}
 
 Buffer::Buffer(size_t size) : size_(size) {
   // Round up so aligned_alloc's size requirement holds and a zero-size buffer is still a real
@@ -115,12 +209,16 @@ Buffer::Buffer(size_t size) : size_(size) {
   const size_t alignment = size >= kHugePageThreshold ? kHugePage : kAlignment;
   size_t rounded = (size + alignment - 1) / alignment * alignment;
   if (rounded == 0) rounded = alignment;
-  void* p = std::aligned_alloc(alignment, rounded);
-  if (p == nullptr) throw std::bad_alloc();
+  void* p = alignment == kHugePage ? block_cache().take(rounded) : nullptr;
+  if (p == nullptr) {
+    p = std::aligned_alloc(alignment, rounded);
+    if (p == nullptr) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
-  if (alignment == kHugePage) (void)madvise(p, rounded, MADV_HUGEPAGE);  // a hint; failure is fine
+    if (alignment == kHugePage) (void)madvise(p, rounded, MADV_HUGEPAGE);  // a hint only
 #endif
-  data_.reset(static_cast<uint8_t*>(p));
+  }
+  data_ = std::unique_ptr<uint8_t, detail::BufferFree>(static_cast<uint8_t*>(p),
+                                                      detail::BufferFree{rounded});
 }
 
 Buffer Buffer::zeroed(size_t size) {

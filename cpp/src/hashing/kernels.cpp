@@ -1,8 +1,10 @@
 #include "featforge/hashing/kernels.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -11,6 +13,7 @@
 #include "featforge/hash/murmur3.h"
 #include "featforge/hash/xxh3.h"
 #include "featforge/hash/xxh64.h"
+#include "featforge/hashing/fixed_width.h"
 #include "featforge/parallel.h"
 
 namespace featforge::hashing {
@@ -213,6 +216,56 @@ void hash_elements(const ArrayView& v, const HashOptions& options, Sink& sink) {
   });
 }
 
+// Fast path for 4- and 8-byte values: hash blocks with the vectorised fixed-width kernels, then
+// apply `finish` to each block while it is in cache. Returns false for other layouts.
+template <class Out, class Finish>
+bool hash_fixed_width(const ArrayView& v, const HashOptions& options, Out* out,
+                      const Finish& finish) {
+  if (v.is_dictionary()) return false;
+  int width = 0;
+  switch (v.id()) {
+    case TypeId::int32: case TypeId::uint32: case TypeId::date32: width = 4; break;
+    case TypeId::int64: case TypeId::uint64: case TypeId::date64: case TypeId::timestamp:
+    case TypeId::duration:
+      width = 8;
+      break;
+    default: return false;
+  }
+  constexpr int64_t kBlock = 2048;
+  parallel_for(v.length(), kParallelGrain, [&](int64_t begin, int64_t end) {
+    uint64_t block[kBlock];
+    uint32_t block32[kBlock];
+    for (int64_t b = begin; b < end; b += kBlock) {
+      const int64_t m = std::min(kBlock, end - b);
+      const auto seed32 = static_cast<uint32_t>(options.seed);
+      // hash() keeps the 64-bit hash as is (Out = uint64): write it straight to the output.
+      uint64_t* target = block;
+      if constexpr (std::is_same_v<Out, uint64_t>) target = out + b;
+      if (width == 8) {
+        const uint64_t* in = v.values<uint64_t>() + b;
+        switch (options.algo) {
+          case Algo::xxh3: fixed_width::xxh3_8(in, m, target, options.seed); break;
+          case Algo::xxh64: fixed_width::xxh64_8(in, m, target, options.seed); break;
+          case Algo::murmur3: fixed_width::murmur3_8(in, m, block32, seed32); break;
+        }
+      } else {
+        const uint32_t* in = v.values<uint32_t>() + b;
+        switch (options.algo) {
+          case Algo::xxh3: fixed_width::xxh3_4(in, m, target, options.seed); break;
+          case Algo::xxh64: fixed_width::xxh64_4(in, m, target, options.seed); break;
+          case Algo::murmur3: fixed_width::murmur3_4(in, m, block32, seed32); break;
+        }
+      }
+      if (options.algo == Algo::murmur3) {
+        for (int64_t i = 0; i < m; ++i) out[b + i] = finish(uint64_t{block32[i]});
+      } else if (target == block) {
+        for (int64_t i = 0; i < m; ++i) out[b + i] = finish(block[i]);
+      }
+    }
+  });
+  return true;
+}
+
 // Validity of the output of a leaf: the input's, and for dictionaries also the values'.
 void set_leaf_validity(const ArrayView& v, ArrayData& out) {
   if (v.id() == TypeId::null) {
@@ -294,8 +347,10 @@ std::unique_ptr<ArrayData> map_hashes(const ArrayView& v, const HashOptions& opt
   }
   arrow::PrimitiveOutput<Out> out(out_format, v.length());
   Out* values = out.values;
-  auto sink = [values, &finish](int64_t i, uint64_t h) { values[i] = finish(h); };
-  hash_elements(v, options, sink);
+  if (!hash_fixed_width(v, options, values, finish)) {
+    auto sink = [values, &finish](int64_t i, uint64_t h) { values[i] = finish(h); };
+    hash_elements(v, options, sink);
+  }
   set_leaf_validity(v, *out.data);
   return std::move(out.data);
 }
@@ -498,8 +553,14 @@ arrow::OwnedArray hash_bucket(const ArrayView& values, int64_t num_buckets,
     throw std::invalid_argument("num_buckets must be > 0, got " + std::to_string(num_buckets));
   }
   const auto buckets = static_cast<uint64_t>(num_buckets);
+  if (std::has_single_bit(buckets)) {  // a power of two: the modulo is a mask
+    const uint64_t mask = buckets - 1;
+    return arrow::export_array(map_hashes<int64_t>(
+        values, options, "l", [mask](uint64_t h) { return static_cast<int64_t>(h & mask); }));
+  }
+  const hash::detail::FastMod64 mod(buckets);
   return arrow::export_array(map_hashes<int64_t>(
-      values, options, "l", [buckets](uint64_t h) { return static_cast<int64_t>(h % buckets); }));
+      values, options, "l", [&mod](uint64_t h) { return static_cast<int64_t>(mod(h)); }));
 }
 
 arrow::OwnedArray cross(const std::vector<ArrayView>& columns, int64_t num_buckets,

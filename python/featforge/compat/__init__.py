@@ -1,11 +1,11 @@
 """Bit-exact equivalents of other libraries' feature hashing, so models trained with them keep
 working when featforge computes the features (DESIGN.md section 3).
 
-Submodules: :mod:`featforge.compat.sklearn`, :mod:`featforge.compat.spark`.
+Submodules: keras, sklearn, spark, torcharrow.
 """
 
 from __future__ import annotations
 
-from . import sklearn, spark
+from . import keras, sklearn, spark, torcharrow
 
-__all__ = ["sklearn", "spark"]
+__all__ = ["keras", "sklearn", "spark", "torcharrow"]

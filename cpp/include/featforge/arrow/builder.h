@@ -14,6 +14,14 @@
 
 namespace featforge::arrow {
 
+namespace detail {
+// Frees a Buffer's block (or hands it to the block cache).
+struct BufferFree {
+  size_t capacity = 0;  // the allocation's rounded size
+  void operator()(uint8_t* p) const noexcept;
+};
+}  // namespace detail
+
 class Buffer {
  public:
   Buffer() = default;
@@ -31,12 +39,17 @@ class Buffer {
   [[nodiscard]] bool empty() const noexcept { return data_ == nullptr; }
 
  private:
-  struct Free {
-    void operator()(uint8_t* p) const noexcept;
-  };
-  std::unique_ptr<uint8_t, Free> data_;
+  std::unique_ptr<uint8_t, detail::BufferFree> data_;
   size_t size_ = 0;
 };
+
+// Large blocks (>= 4 MiB) released by consumers are kept for reuse, up to this many bytes in
+// total (default 256 MiB, or FEATFORGE_BUFFER_CACHE_MB). Reusing a block that is already mapped
+// avoids the kernel faulting in and zeroing fresh pages on every batch, which otherwise costs as
+// much as hashing the batch. 0 disables the cache (every block is returned to the system).
+void set_buffer_cache_limit(size_t bytes);
+[[nodiscard]] size_t buffer_cache_limit() noexcept;
+[[nodiscard]] size_t buffer_cache_bytes() noexcept;
 
 // A node of an output array tree, before export.
 struct ArrayData {

@@ -33,4 +33,21 @@ __extension__ using uint128 = unsigned __int128;  // GCC/Clang builtin; __extens
   return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
 }
 
+// a % d for a fixed divisor d without a division instruction (Lemire, Kaser & Kurz, "Faster
+// Remainder by Direct Computation", 2019): exact for every 64-bit a and d >= 1.
+class FastMod64 {
+ public:
+  explicit FastMod64(uint64_t d) noexcept : m_(~uint128{0} / d + 1), d_(d) {}
+  [[nodiscard]] uint64_t operator()(uint64_t a) const noexcept {
+    const uint128 low = m_ * a;
+    const uint128 bottom = (static_cast<uint128>(static_cast<uint64_t>(low)) * d_) >> 64;
+    const uint128 top = (low >> 64) * d_;
+    return static_cast<uint64_t>((bottom + top) >> 64);
+  }
+
+ private:
+  uint128 m_;
+  uint64_t d_;
+};
+
 }  // namespace featforge::hash::detail
