@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from . import compat
+from .idmap import IdMap
 from .hashing import cross, fid, get_num_threads, hash, hash_bucket, set_num_threads, text_hash
 
 try:
@@ -17,6 +18,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "IdMap",
     "__version__",
     "compat",
     "cross",

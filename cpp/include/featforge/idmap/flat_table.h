@@ -1,0 +1,103 @@
+// An open-addressing hash table from keys to dense ids, with linear probing and backward-shift
+// deletion (no tombstones). It stores only (hash, id) pairs; the keys themselves live in the
+// owner's arrays, reached through the `equals(id)` callback. That keeps the table 16 bytes per
+// slot for both int64 and byte-string keys and lets the owner keep keys in one arena.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <vector>
+
+namespace featforge::idmap {
+
+class FlatTable {
+ public:
+  static constexpr int64_t kEmpty = -1;
+
+  explicit FlatTable(size_t capacity = 16) { reset(capacity); }
+
+  [[nodiscard]] size_t size() const noexcept { return size_; }
+  [[nodiscard]] size_t capacity() const noexcept { return slots_.size(); }
+  [[nodiscard]] size_t bytes() const noexcept { return slots_.size() * sizeof(Slot); }
+
+  // Empties the table and sizes it for at least `capacity` slots (a power of two).
+  void reset(size_t capacity) {
+    slots_.assign(std::bit_ceil(std::max<size_t>(capacity, 16)), Slot{0, kEmpty});
+    mask_ = slots_.size() - 1;
+    size_ = 0;
+  }
+
+  // Prefetches the home slot of a hash: batch lookups call this a few keys ahead.
+  void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
+
+  // The id stored for a key with this hash, or kEmpty. `equals(id)` compares the key.
+  template <class Equals>
+  [[nodiscard]] int64_t find(uint64_t hash, const Equals& equals) const {
+    for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+      const Slot& s = slots_[pos];
+      if (s.id == kEmpty) return kEmpty;
+      if (s.hash == hash && equals(s.id)) return s.id;
+    }
+  }
+
+  // Inserts an id for a key known to be absent.
+  void insert(uint64_t hash, int64_t id) {
+    // Keep the load factor at or below 1/2: probe sequences stay short for both hits and misses.
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    place(hash, id);
+    ++size_;
+  }
+
+  // Removes the entry holding `id` (found by its hash). Backward-shift deletion: later entries of
+  // the probe run move up, so lookups never need tombstones.
+  void erase(uint64_t hash, int64_t id) {
+    size_t i = hash & mask_;
+    while (slots_[i].id != id) {
+      if (slots_[i].id == kEmpty) return;
+      i = (i + 1) & mask_;
+    }
+    size_t j = i;
+    for (;;) {
+      j = (j + 1) & mask_;
+      if (slots_[j].id == kEmpty) break;
+      const size_t home = slots_[j].hash & mask_;
+      // Move slots_[j] into the hole at i unless its home lies cyclically in (i, j].
+      const bool home_in_range = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (!home_in_range) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = Slot{0, kEmpty};
+    --size_;
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash;
+    int64_t id;
+  };
+
+  void place(uint64_t hash, int64_t id) {
+    size_t pos = hash & mask_;
+    while (slots_[pos].id != kEmpty) pos = (pos + 1) & mask_;
+    slots_[pos] = Slot{hash, id};
+  }
+
+  void grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(old.size() * 2, Slot{0, kEmpty});
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.id != kEmpty) place(s.hash, s.id);  // the stored hash: no key is re-hashed
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
+}  // namespace featforge::idmap

@@ -1,0 +1,215 @@
+// IdMap: raw ids (int64 or byte strings) -> dense embedding-row indices (DESIGN.md section 4).
+//
+// Index layout: [0, num_oov_buckets) are out-of-vocabulary buckets (an unknown key goes to
+// hash(key) % num_oov_buckets); known keys get num_oov_buckets + slot, slots in first-seen order
+// (an evicted key's slot is reused by the key admitted in its place). The hash is XXH3-64 with
+// the map's seed over the key's canonical bytes (int64: 8 little-endian bytes of the value,
+// whatever the input column's integer width; strings: their bytes).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "featforge/arrow/builder.h"
+#include "featforge/arrow/view.h"
+#include "featforge/idmap/flat_table.h"
+
+namespace featforge::idmap {
+
+enum class KeyType { int64, string };
+enum class Eviction { none, lru, lfu };
+enum class FreezeOrder { first_seen, frequency };
+
+struct Options {
+  KeyType key_type = KeyType::int64;
+  int64_t num_oov_buckets = 1;
+  int64_t min_count = 1;
+  int64_t max_size = -1;  // -1: unbounded
+  Eviction eviction = Eviction::none;
+  uint64_t seed = 0;
+  // Candidates (seen, not yet admitted) are counted in bounded memory: when this many are
+  // tracked, the least-seen ones are forgotten (and counted in Stats::candidates_dropped).
+  int64_t max_candidates = int64_t{1} << 22;
+};
+
+struct Stats {
+  int64_t size = 0;
+  int64_t capacity = 0;  // hash-table slots
+  int64_t bytes = 0;     // memory held by keys, counters and tables
+  int64_t lookups = 0;
+  int64_t oov_hits = 0;
+  int64_t admissions = 0;
+  int64_t evictions = 0;
+  int64_t rejected = 0;  // admissions refused because max_size was reached without eviction
+  int64_t candidates = 0;
+  int64_t candidates_dropped = 0;
+  bool frozen = false;
+};
+
+// A key handed back by take_evicted() / export: exactly one of the two is meaningful.
+struct Key {
+  int64_t int_key = 0;
+  std::string str_key;
+};
+
+struct Evicted {
+  Key key;
+  int64_t index;
+};
+
+// Keys with counters, addressed by dense slot. Used twice: admitted keys and candidates.
+class KeyPool {
+ public:
+  explicit KeyPool(KeyType type) : type_(type) {}
+
+  [[nodiscard]] int64_t find(uint64_t hash, int64_t key) const {
+    return table_.find(hash, [&](int64_t s) { return int_keys_[static_cast<size_t>(s)] == key; });
+  }
+  [[nodiscard]] int64_t find(uint64_t hash, std::string_view key) const {
+    return table_.find(hash, [&](int64_t s) { return str_key(s) == key; });
+  }
+  void prefetch(uint64_t hash) const noexcept { table_.prefetch(hash); }
+
+  // Adds a key (known absent) with the given counters; reuses a free slot if there is one.
+  int64_t add(uint64_t hash, int64_t int_key, std::string_view str_key, int64_t count,
+              int64_t last_seen);
+  // Adds at a specific slot (used when restoring exact indices); the slot must be free or new.
+  void add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_view str_key,
+              int64_t count, int64_t last_seen);
+  void remove(int64_t slot);
+
+  [[nodiscard]] int64_t size() const noexcept { return static_cast<int64_t>(table_.size()); }
+  [[nodiscard]] int64_t slots() const noexcept { return static_cast<int64_t>(live_.size()); }
+  [[nodiscard]] bool live(int64_t s) const { return live_[static_cast<size_t>(s)] != 0; }
+  [[nodiscard]] int64_t int_key(int64_t s) const { return int_keys_[static_cast<size_t>(s)]; }
+  [[nodiscard]] std::string_view str_key(int64_t s) const {
+    return {arena_.data() + key_offsets_[static_cast<size_t>(s)],
+            key_lengths_[static_cast<size_t>(s)]};
+  }
+  [[nodiscard]] Key key(int64_t s) const {
+    return type_ == KeyType::int64 ? Key{int_key(s), {}} : Key{0, std::string(str_key(s))};
+  }
+  [[nodiscard]] uint64_t hash(int64_t s) const { return hashes_[static_cast<size_t>(s)]; }
+  int64_t& count(int64_t s) { return counts_[static_cast<size_t>(s)]; }
+  [[nodiscard]] int64_t count(int64_t s) const { return counts_[static_cast<size_t>(s)]; }
+  int64_t& last_seen(int64_t s) { return last_seen_[static_cast<size_t>(s)]; }
+  [[nodiscard]] int64_t last_seen(int64_t s) const { return last_seen_[static_cast<size_t>(s)]; }
+  [[nodiscard]] int64_t bytes() const noexcept;
+  [[nodiscard]] int64_t capacity() const noexcept {
+    return static_cast<int64_t>(table_.capacity());
+  }
+  // Drops freed key bytes from the string arena when they make up most of it.
+  void compact_arena();
+  [[nodiscard]] KeyType type() const noexcept { return type_; }
+
+ private:
+  KeyType type_;
+  FlatTable table_;
+  std::vector<int64_t> int_keys_;
+  std::vector<uint64_t> key_offsets_;
+  std::vector<uint32_t> key_lengths_;
+  std::string arena_;
+  int64_t arena_garbage_ = 0;
+  std::vector<uint64_t> hashes_;
+  std::vector<int64_t> counts_;
+  std::vector<int64_t> last_seen_;
+  std::vector<uint8_t> live_;
+  std::vector<int64_t> free_;
+};
+
+// Recency (LRU) or frequency (LFU) order over admitted slots, O(1) per access: a doubly linked
+// list whose head is the next victim. For LFU the list is sorted by count, least recently
+// promoted first within a count, and group_tail_ finds the end of each count's run.
+class VictimOrder {
+ public:
+  void resize(int64_t slots);
+  void push_back(int64_t slot);  // a newly admitted key
+  void remove(int64_t slot);
+  void touch_lru(int64_t slot);                       // move to the most recent end
+  void bump_lfu(int64_t slot, int64_t old_count);     // count went from old_count to old_count + 1
+  void insert_lfu(int64_t slot, int64_t count);       // a newly admitted key with this count
+  [[nodiscard]] int64_t victim() const noexcept { return head_; }
+  [[nodiscard]] std::vector<int64_t> order() const;   // head to tail
+  void clear();
+
+ private:
+  void link_after(int64_t slot, int64_t after);  // after == -1: at the head
+  std::vector<int64_t> prev_, next_;
+  int64_t head_ = -1, tail_ = -1;
+  std::unordered_map<int64_t, int64_t> group_tail_;  // LFU: count -> last slot with that count
+  std::vector<int64_t> slot_count_;                  // LFU: the count each slot is filed under
+};
+
+class IdMap {
+ public:
+  explicit IdMap(const Options& options);
+  IdMap(IdMap&& other) noexcept;
+  IdMap& operator=(IdMap&&) = delete;
+  IdMap(const IdMap&) = delete;
+
+  [[nodiscard]] const Options& options() const noexcept { return options_; }
+
+  // int64 indices for `keys` (nulls stay null). With insert, unknown keys are counted and
+  // admitted at min_count sightings; counts and last_seen (the timestamp, or else a running
+  // sequence number) of known keys are updated. `timestamps` (int64/timestamp) may be null.
+  [[nodiscard]] arrow::OwnedArray lookup(const arrow::ArrayView& keys, bool insert,
+                                         const arrow::ArrayView* timestamps);
+  void freeze(FreezeOrder order);
+  [[nodiscard]] bool frozen() const noexcept { return frozen_; }
+  // Evicts every admitted key whose last_seen < ts; returns how many. Recorded for take_evicted.
+  int64_t evict_older_than(int64_t ts);
+  [[nodiscard]] std::vector<Evicted> take_evicted();
+  // Adds other's counts (keys new to this map are admitted in other's index order; candidates
+  // are merged and admitted when their summed count reaches min_count).
+  void merge(const IdMap& other);
+  [[nodiscard]] int64_t size() const;
+  [[nodiscard]] Stats stats() const;
+  // struct<key, index, count, last_seen> in index order.
+  [[nodiscard]] arrow::OwnedArray to_arrow() const;
+  // Rebuilds a map from to_arrow()'s columns (key, index, count, last_seen).
+  [[nodiscard]] static IdMap from_arrow(const arrow::ArrayView& table, const Options& options);
+
+  // Versioned, checksummed binary image (the format of save/load and pickling).
+  [[nodiscard]] std::string serialize() const;
+  [[nodiscard]] static IdMap deserialize(std::string_view bytes);
+  // Atomic: a temp file beside `path`, fsync, rename. Load verifies version and checksum.
+  void save(const std::string& path) const;
+  [[nodiscard]] static IdMap load(const std::string& path);
+  // The hash contract recorded in saved files; a file with another contract is refused.
+  [[nodiscard]] std::string contract() const;
+
+ private:
+  template <class K>
+  void lookup_batch(const std::vector<K>& keys, const std::vector<uint64_t>& hashes,
+                    const arrow::ArrayView& view, bool insert, const arrow::ArrayView* ts,
+                    int64_t* out, uint8_t* valid, int64_t& nulls);
+  int64_t admit(uint64_t hash, int64_t int_key, std::string_view str_key, int64_t count,
+                int64_t last_seen);
+  void drop_candidates();
+  void evict_slot(int64_t slot);
+  void check_compatible(const IdMap& other) const;
+  [[nodiscard]] int64_t oov(uint64_t hash) const;
+
+  Options options_;
+  KeyPool keys_;
+  KeyPool candidates_;
+  VictimOrder order_;
+  std::vector<Evicted> evicted_;
+  bool frozen_ = false;
+  int64_t sequence_ = 0;
+  Stats counters_;
+  mutable std::shared_mutex mutex_;  // lookups without insert share it; everything else is unique
+};
+
+// Parses user-facing names; throw std::invalid_argument naming the accepted values.
+[[nodiscard]] KeyType parse_key_type(std::string_view name);
+[[nodiscard]] Eviction parse_eviction(std::string_view name);
+[[nodiscard]] FreezeOrder parse_freeze_order(std::string_view name);
+
+}  // namespace featforge::idmap

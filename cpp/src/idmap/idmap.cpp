@@ -1,0 +1,549 @@
+#include "featforge/idmap/idmap.h"
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+
+#include "featforge/hash/xxh3.h"
+#include "featforge/hashing/fixed_width.h"
+
+namespace featforge::idmap {
+
+using arrow::ArrayView;
+using arrow::TypeId;
+
+KeyType parse_key_type(std::string_view name) {
+  if (name == "int64") return KeyType::int64;
+  if (name == "string") return KeyType::string;
+  throw std::invalid_argument("key_type must be 'int64' or 'string', got '" + std::string(name) +
+                              "'");
+}
+
+Eviction parse_eviction(std::string_view name) {
+  if (name == "none") return Eviction::none;
+  if (name == "lru") return Eviction::lru;
+  if (name == "lfu") return Eviction::lfu;
+  throw std::invalid_argument("eviction must be None, 'lru' or 'lfu', got '" + std::string(name) +
+                              "'");
+}
+
+FreezeOrder parse_freeze_order(std::string_view name) {
+  if (name == "first_seen") return FreezeOrder::first_seen;
+  if (name == "frequency") return FreezeOrder::frequency;
+  throw std::invalid_argument("order must be 'first_seen' or 'frequency', got '" +
+                              std::string(name) + "'");
+}
+
+namespace {
+
+void validate(const Options& o) {
+  if (o.num_oov_buckets < 0) {
+    throw std::invalid_argument("num_oov_buckets must be >= 0, got " +
+                                std::to_string(o.num_oov_buckets));
+  }
+  if (o.min_count < 1) {
+    throw std::invalid_argument("min_count must be >= 1, got " + std::to_string(o.min_count));
+  }
+  if (o.max_size != -1 && o.max_size < 1) {
+    throw std::invalid_argument("max_size must be None or >= 1, got " +
+                                std::to_string(o.max_size));
+  }
+  if (o.eviction != Eviction::none && o.max_size == -1) {
+    throw std::invalid_argument("eviction needs a max_size");
+  }
+  if (o.max_candidates < 1) {
+    throw std::invalid_argument("max_candidates must be >= 1");
+  }
+}
+
+// Int64 key values of an integer column (any width; uint64 above int64's range is an error).
+std::vector<int64_t> int_keys(const ArrayView& v) {
+  std::vector<int64_t> out(static_cast<size_t>(v.length()));
+  auto widen = [&]<class T>(T*) {
+    const T* values = v.values<T>();
+    for (int64_t i = 0; i < v.length(); ++i) out[static_cast<size_t>(i)] = static_cast<int64_t>(values[i]);
+  };
+  switch (v.is_dictionary() ? TypeId::other : v.id()) {
+    case TypeId::int8: widen(static_cast<int8_t*>(nullptr)); break;
+    case TypeId::int16: widen(static_cast<int16_t*>(nullptr)); break;
+    case TypeId::int32: widen(static_cast<int32_t*>(nullptr)); break;
+    case TypeId::int64: widen(static_cast<int64_t*>(nullptr)); break;
+    case TypeId::uint8: widen(static_cast<uint8_t*>(nullptr)); break;
+    case TypeId::uint16: widen(static_cast<uint16_t*>(nullptr)); break;
+    case TypeId::uint32: widen(static_cast<uint32_t*>(nullptr)); break;
+    case TypeId::uint64: {
+      const uint64_t* values = v.values<uint64_t>();
+      for (int64_t i = 0; i < v.length(); ++i) {
+        if (values[i] > static_cast<uint64_t>(INT64_MAX) && v.is_valid(i)) {
+          throw std::invalid_argument("uint64 key " + std::to_string(values[i]) +
+                                      " does not fit an int64 IdMap key");
+        }
+        out[static_cast<size_t>(i)] = static_cast<int64_t>(values[i]);
+      }
+      break;
+    }
+    default:
+      throw unsupported_type("an int64 IdMap takes integer keys, got " +
+                             arrow::type_name(v.schema()));
+  }
+  return out;
+}
+
+// Timestamps as int64 (int64 or timestamp/date/duration storage), or throws.
+const int64_t* timestamp_values(const ArrayView* ts, int64_t n) {
+  if (ts == nullptr) return nullptr;
+  if (ts->length() != n) {
+    throw std::invalid_argument("timestamps must have the same length as the keys (" +
+                                std::to_string(ts->length()) + " vs " + std::to_string(n) + ")");
+  }
+  if (ts->is_dictionary() || (ts->id() != TypeId::int64 && ts->id() != TypeId::timestamp &&
+                              ts->id() != TypeId::date64 && ts->id() != TypeId::duration)) {
+    throw unsupported_type("timestamps must be int64 or timestamp, got " +
+                           arrow::type_name(ts->schema()));
+  }
+  if (ts->null_count() != 0) throw std::invalid_argument("timestamps must not contain nulls");
+  return ts->values<int64_t>();
+}
+
+}  // namespace
+
+IdMap::IdMap(const Options& options)
+    : options_(options), keys_(options.key_type), candidates_(options.key_type) {
+  validate(options_);
+}
+
+IdMap::IdMap(IdMap&& other) noexcept
+    : options_(other.options_),
+      keys_(std::move(other.keys_)),
+      candidates_(std::move(other.candidates_)),
+      order_(std::move(other.order_)),
+      evicted_(std::move(other.evicted_)),
+      frozen_(other.frozen_),
+      sequence_(other.sequence_),
+      counters_(other.counters_) {}
+
+std::string IdMap::contract() const {
+  return "featforge-idmap;hash=xxh3_64;seed=" + std::to_string(options_.seed) +
+         (options_.key_type == KeyType::int64 ? ";key=int64-le8" : ";key=bytes") +
+         ";oov=hash%num_oov_buckets";
+}
+
+int64_t IdMap::oov(uint64_t hash) const {
+  if (options_.num_oov_buckets == 0) return -1;
+  return static_cast<int64_t>(hash % static_cast<uint64_t>(options_.num_oov_buckets));
+}
+
+int64_t IdMap::size() const {
+  std::shared_lock lock(mutex_);
+  return keys_.size();
+}
+
+void IdMap::evict_slot(int64_t slot) {
+  evicted_.push_back({keys_.key(slot), options_.num_oov_buckets + slot});
+  if (options_.eviction != Eviction::none) order_.remove(slot);
+  keys_.remove(slot);
+  ++counters_.evictions;
+}
+
+int64_t IdMap::admit(uint64_t hash, int64_t int_key, std::string_view str_key, int64_t count,
+                     int64_t last_seen) {
+  if (options_.max_size != -1 && keys_.size() >= options_.max_size) {
+    if (options_.eviction == Eviction::none) {
+      ++counters_.rejected;
+      return -1;
+    }
+    evict_slot(order_.victim());  // its slot is free now and reused just below
+  }
+  const int64_t slot = keys_.add(hash, int_key, str_key, count, last_seen);
+  if (options_.eviction == Eviction::lru) {
+    order_.push_back(slot);
+  } else if (options_.eviction == Eviction::lfu) {
+    order_.insert_lfu(slot, count);
+  }
+  ++counters_.admissions;
+  return slot;
+}
+
+void IdMap::drop_candidates() {
+  // Forget the least-seen candidates until a quarter of the budget is free again.
+  const int64_t target = options_.max_candidates - options_.max_candidates / 4;
+  std::vector<int64_t> slots;
+  for (int64_t s = 0; s < candidates_.slots(); ++s) {
+    if (candidates_.live(s)) slots.push_back(s);
+  }
+  std::sort(slots.begin(), slots.end(), [&](int64_t a, int64_t b) {
+    return candidates_.count(a) != candidates_.count(b) ? candidates_.count(a) < candidates_.count(b)
+                                                        : candidates_.last_seen(a) < candidates_.last_seen(b);
+  });
+  for (int64_t s : slots) {
+    if (candidates_.size() <= target) break;
+    candidates_.remove(s);
+    ++counters_.candidates_dropped;
+  }
+}
+
+template <class K>
+void IdMap::lookup_batch(const std::vector<K>& keys, const std::vector<uint64_t>& hashes,
+                         const ArrayView& view, bool insert, const ArrayView* ts, int64_t* out,
+                         uint8_t* valid, int64_t& nulls) {
+  const int64_t n = view.length();
+  const int64_t* times = timestamp_values(ts, n);
+  constexpr int64_t kPrefetch = 8;
+  const int64_t oov_base = options_.num_oov_buckets;
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kPrefetch < n) keys_.prefetch(hashes[static_cast<size_t>(i + kPrefetch)]);
+    if (!view.is_valid(i)) {
+      out[i] = 0;
+      ++nulls;
+      continue;
+    }
+    const K& key = keys[static_cast<size_t>(i)];
+    const uint64_t h = hashes[static_cast<size_t>(i)];
+    int64_t slot = keys_.find(h, key);
+    if (insert) {
+      ++counters_.lookups;
+      const int64_t now = times ? times[i] : sequence_;
+      ++sequence_;
+      if (slot != FlatTable::kEmpty) {
+        const int64_t old = keys_.count(slot)++;
+        keys_.last_seen(slot) = std::max(keys_.last_seen(slot), now);
+        if (options_.eviction == Eviction::lru) order_.touch_lru(slot);
+        if (options_.eviction == Eviction::lfu) order_.bump_lfu(slot, old);
+      } else {
+        int64_t count = 1;
+        if (options_.min_count > 1) {
+          int64_t c = candidates_.find(h, key);
+          if (c == FlatTable::kEmpty) {
+            if (candidates_.size() >= options_.max_candidates) drop_candidates();
+            int64_t int_key = 0;
+            std::string_view str_key;
+            if constexpr (std::is_same_v<K, int64_t>) int_key = key; else str_key = key;
+            c = candidates_.add(h, int_key, str_key, 0, now);
+          }
+          count = ++candidates_.count(c);
+          candidates_.last_seen(c) = std::max(candidates_.last_seen(c), now);
+          if (count >= options_.min_count) {
+            int64_t int_key = 0;
+            std::string_view str_key;
+            if constexpr (std::is_same_v<K, int64_t>) int_key = key; else str_key = key;
+            std::string copy(str_key);  // the candidate's bytes are about to be freed
+            slot = admit(h, int_key, copy, count, candidates_.last_seen(c));
+            if (slot != FlatTable::kEmpty) candidates_.remove(c);
+          }
+        } else {
+          int64_t int_key = 0;
+          std::string_view str_key;
+          if constexpr (std::is_same_v<K, int64_t>) int_key = key; else str_key = key;
+          slot = admit(h, int_key, str_key, count, now);
+        }
+      }
+    }
+    if (slot != FlatTable::kEmpty) {
+      out[i] = oov_base + slot;
+      arrow::set_bit(valid, i);
+    } else {
+      if (insert) ++counters_.oov_hits;
+      const int64_t bucket = oov(h);
+      if (bucket < 0) {
+        out[i] = 0;
+        ++nulls;
+      } else {
+        out[i] = bucket;
+        arrow::set_bit(valid, i);
+      }
+    }
+  }
+}
+
+arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayView* ts) {
+  const int64_t n = view.length();
+  arrow::PrimitiveOutput<int64_t> result("l", n);
+  arrow::Buffer validity = arrow::Buffer::zeroed(static_cast<size_t>((n + 7) / 8));
+  int64_t nulls = 0;
+  std::vector<uint64_t> hashes(static_cast<size_t>(n));
+  // Hash the whole batch first (vectorised for int64 keys), then probe with prefetching.
+  auto run = [&](auto& keys) {
+    if (insert) {
+      std::unique_lock lock(mutex_);
+      if (frozen_) throw std::invalid_argument("this IdMap is frozen: lookup(insert=True) is not allowed");
+      lookup_batch(keys, hashes, view, true, ts, result.values, validity.data(), nulls);
+    } else {
+      std::shared_lock lock(mutex_);
+      // Read-only: counters stay as they are (oov hits of plain lookups are not counted).
+      const_cast<IdMap*>(this)->lookup_batch(keys, hashes, view, false, ts, result.values,
+                                              validity.data(), nulls);
+    }
+  };
+  if (options_.key_type == KeyType::int64) {
+    std::vector<int64_t> keys = int_keys(view);
+    hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(keys.data()), n, hashes.data(),
+                                 options_.seed);
+    run(keys);
+  } else {
+    if (!arrow::is_binary_like(view.id()) || view.is_dictionary()) {
+      throw unsupported_type("a string IdMap takes string or binary keys, got " +
+                             arrow::type_name(view.schema()));
+    }
+    std::vector<std::string_view> keys(static_cast<size_t>(n));
+    const hash::Xxh3 hasher(options_.seed);
+    for (int64_t i = 0; i < n; ++i) {
+      keys[static_cast<size_t>(i)] = view.bytes_at(i);
+      hashes[static_cast<size_t>(i)] = hasher(keys[static_cast<size_t>(i)].data(),
+                                              keys[static_cast<size_t>(i)].size());
+    }
+    run(keys);
+  }
+  result.data->buffers[0] = std::move(validity);
+  result.data->null_count = nulls;
+  return arrow::export_array(std::move(result.data));
+}
+
+void IdMap::freeze(FreezeOrder order) {
+  std::unique_lock lock(mutex_);
+  if (order == FreezeOrder::frequency) {
+    std::vector<int64_t> slots;
+    for (int64_t s = 0; s < keys_.slots(); ++s) {
+      if (keys_.live(s)) slots.push_back(s);
+    }
+    auto key_less = [&](int64_t a, int64_t b) {
+      return options_.key_type == KeyType::int64 ? keys_.int_key(a) < keys_.int_key(b)
+                                                 : keys_.str_key(a) < keys_.str_key(b);
+    };
+    std::sort(slots.begin(), slots.end(), [&](int64_t a, int64_t b) {
+      if (keys_.count(a) != keys_.count(b)) return keys_.count(a) > keys_.count(b);
+      return key_less(a, b);
+    });
+    KeyPool fresh(options_.key_type);
+    for (int64_t s : slots) {
+      const Key k = keys_.key(s);
+      fresh.add(keys_.hash(s), k.int_key, k.str_key, keys_.count(s), keys_.last_seen(s));
+    }
+    keys_ = std::move(fresh);
+  }
+  order_.clear();
+  frozen_ = true;
+}
+
+int64_t IdMap::evict_older_than(int64_t ts) {
+  std::unique_lock lock(mutex_);
+  if (frozen_) throw std::invalid_argument("this IdMap is frozen: evict() is not allowed");
+  int64_t removed = 0;
+  for (int64_t s = 0; s < keys_.slots(); ++s) {
+    if (keys_.live(s) && keys_.last_seen(s) < ts) {
+      evict_slot(s);
+      ++removed;
+    }
+  }
+  for (int64_t s = 0; s < candidates_.slots(); ++s) {
+    if (candidates_.live(s) && candidates_.last_seen(s) < ts) candidates_.remove(s);
+  }
+  return removed;
+}
+
+std::vector<Evicted> IdMap::take_evicted() {
+  std::unique_lock lock(mutex_);
+  std::vector<Evicted> out;
+  out.swap(evicted_);
+  return out;
+}
+
+void IdMap::check_compatible(const IdMap& other) const {
+  if (options_.key_type != other.options_.key_type || options_.seed != other.options_.seed ||
+      options_.num_oov_buckets != other.options_.num_oov_buckets) {
+    throw std::invalid_argument(
+        "cannot merge IdMaps with different key_type, seed or num_oov_buckets (" + contract() +
+        " vs " + other.contract() + ")");
+  }
+}
+
+void IdMap::merge(const IdMap& other) {
+  if (&other == this) throw std::invalid_argument("cannot merge an IdMap into itself");
+  std::unique_lock lock(mutex_);
+  std::shared_lock other_lock(other.mutex_);
+  check_compatible(other);
+  if (frozen_) throw std::invalid_argument("this IdMap is frozen: merge() is not allowed");
+  auto absorb = [&](const KeyPool& pool, bool admitted) {
+    for (int64_t s = 0; s < pool.slots(); ++s) {
+      if (!pool.live(s)) continue;
+      const Key k = pool.key(s);
+      const uint64_t h = pool.hash(s);
+      const int64_t count = pool.count(s);
+      const int64_t seen = pool.last_seen(s);
+      int64_t mine = options_.key_type == KeyType::int64 ? keys_.find(h, k.int_key)
+                                                          : keys_.find(h, std::string_view(k.str_key));
+      if (mine != FlatTable::kEmpty) {
+        const int64_t old = keys_.count(mine);
+        keys_.count(mine) += count;
+        keys_.last_seen(mine) = std::max(keys_.last_seen(mine), seen);
+        if (options_.eviction == Eviction::lfu) {
+          order_.remove(mine);
+          order_.insert_lfu(mine, old + count);
+        }
+        continue;
+      }
+      int64_t cand = options_.key_type == KeyType::int64
+                         ? candidates_.find(h, k.int_key)
+                         : candidates_.find(h, std::string_view(k.str_key));
+      int64_t total = count;
+      int64_t last = seen;
+      if (cand != FlatTable::kEmpty) {
+        total += candidates_.count(cand);
+        last = std::max(last, candidates_.last_seen(cand));
+      }
+      if (admitted || total >= options_.min_count) {
+        if (admit(h, k.int_key, k.str_key, total, last) != FlatTable::kEmpty &&
+            cand != FlatTable::kEmpty) {
+          candidates_.remove(cand);
+        }
+      } else if (cand != FlatTable::kEmpty) {
+        candidates_.count(cand) = total;
+        candidates_.last_seen(cand) = last;
+      } else {
+        if (candidates_.size() >= options_.max_candidates) drop_candidates();
+        candidates_.add(h, k.int_key, k.str_key, total, last);
+      }
+    }
+  };
+  // Admitted keys in the other map's index order, then its candidates.
+  absorb(other.keys_, true);
+  absorb(other.candidates_, false);
+  sequence_ = std::max(sequence_, other.sequence_);
+}
+
+Stats IdMap::stats() const {
+  std::shared_lock lock(mutex_);
+  Stats s = counters_;
+  s.size = keys_.size();
+  s.capacity = keys_.capacity();
+  s.bytes = keys_.bytes() + candidates_.bytes();
+  s.candidates = candidates_.size();
+  s.frozen = frozen_;
+  return s;
+}
+
+arrow::OwnedArray IdMap::to_arrow() const {
+  std::shared_lock lock(mutex_);
+  std::vector<int64_t> slots;
+  for (int64_t s = 0; s < keys_.slots(); ++s) {
+    if (keys_.live(s)) slots.push_back(s);
+  }
+  const auto n = static_cast<int64_t>(slots.size());
+  auto column = [&](const char* name, auto value_of) {
+    arrow::PrimitiveOutput<int64_t> col("l", n);
+    for (int64_t i = 0; i < n; ++i) col.values[i] = value_of(slots[static_cast<size_t>(i)]);
+    col.data->name = name;
+    return std::move(col.data);
+  };
+  auto table = std::make_unique<arrow::ArrayData>();
+  table->format = "+s";
+  table->length = n;
+  table->buffers.emplace_back();
+  if (options_.key_type == KeyType::int64) {
+    table->children.push_back(column("key", [&](int64_t s) { return keys_.int_key(s); }));
+  } else {
+    size_t total = 0;
+    for (int64_t s : slots) total += keys_.str_key(s).size();
+    auto keys = std::make_unique<arrow::ArrayData>();
+    keys->format = "U";  // large_string: a vocabulary may hold more than 2 GiB of key bytes
+    keys->name = "key";
+    keys->length = n;
+    keys->buffers.emplace_back();
+    keys->buffers.emplace_back(static_cast<size_t>(n + 1) * sizeof(int64_t));
+    keys->buffers.emplace_back(total);
+    auto* off = keys->buffers[1].as<int64_t>();
+    char* data = reinterpret_cast<char*>(keys->buffers[2].data());
+    off[0] = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const std::string_view k = keys_.str_key(slots[static_cast<size_t>(i)]);
+      std::copy(k.begin(), k.end(), data + off[i]);
+      off[i + 1] = off[i] + static_cast<int64_t>(k.size());
+    }
+    table->children.push_back(std::move(keys));
+  }
+  table->children.push_back(
+      column("index", [&](int64_t s) { return options_.num_oov_buckets + s; }));
+  table->children.push_back(column("count", [&](int64_t s) { return keys_.count(s); }));
+  table->children.push_back(column("last_seen", [&](int64_t s) { return keys_.last_seen(s); }));
+  return arrow::export_array(std::move(table));
+}
+
+IdMap IdMap::from_arrow(const ArrayView& table, const Options& options) {
+  if (table.id() != TypeId::struct_) {
+    throw std::invalid_argument("from_arrow expects a table with key, index, count, last_seen");
+  }
+  const ArrowSchema& schema = table.schema();
+  auto column = [&](const char* name) -> const ArrayView& {
+    for (int64_t c = 0; c < schema.n_children; ++c) {
+      if (schema.children[c]->name && std::string_view(schema.children[c]->name) == name) {
+        return table.children()[static_cast<size_t>(c)];
+      }
+    }
+    throw std::invalid_argument(std::string("from_arrow: missing column '") + name + "'");
+  };
+  IdMap map(options);
+  const ArrayView& keys = column("key");
+  const ArrayView& index = column("index");
+  const ArrayView& count = column("count");
+  const ArrayView& last_seen = column("last_seen");
+  for (const ArrayView* c : {&index, &count, &last_seen}) {
+    if (c->id() != TypeId::int64 || c->is_dictionary() || c->null_count() != 0) {
+      throw std::invalid_argument("from_arrow: index, count and last_seen must be non-null int64");
+    }
+  }
+  if (keys.null_count() != 0) throw std::invalid_argument("from_arrow: keys must not be null");
+  const int64_t n = table.length();
+  std::vector<int64_t> ints;
+  if (options.key_type == KeyType::int64) ints = int_keys(keys);
+  if (options.key_type == KeyType::string && !arrow::is_binary_like(keys.id())) {
+    throw unsupported_type("from_arrow: a string IdMap needs string keys, got " +
+                           arrow::type_name(keys.schema()));
+  }
+  const hash::Xxh3 hasher(options.seed);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t slot = index.values<int64_t>()[i] - options.num_oov_buckets;
+    if (slot < 0) {
+      throw std::invalid_argument("from_arrow: index " + std::to_string(slot + options.num_oov_buckets) +
+                                  " falls in the OOV range [0, num_oov_buckets)");
+    }
+    if (slot < map.keys_.slots() && map.keys_.live(slot)) {
+      throw std::invalid_argument("from_arrow: duplicate index " +
+                                  std::to_string(slot + options.num_oov_buckets));
+    }
+    int64_t ik = 0;
+    std::string_view sk;
+    uint64_t h;
+    int64_t existing;
+    if (options.key_type == KeyType::int64) {
+      ik = ints[static_cast<size_t>(i)];
+      h = hasher(&ik, 8);
+      existing = map.keys_.find(h, ik);
+    } else {
+      sk = keys.bytes_at(i);
+      h = hasher(sk.data(), sk.size());
+      existing = map.keys_.find(h, sk);
+    }
+    if (existing != FlatTable::kEmpty) throw std::invalid_argument("from_arrow: duplicate key");
+    map.keys_.add_at(slot, h, ik, sk, count.values<int64_t>()[i], last_seen.values<int64_t>()[i]);
+  }
+  if (options.eviction != Eviction::none) {
+    // Rebuild the victim order from the restored counters: least recently seen first (LRU), or
+    // by count then last_seen (LFU).
+    std::vector<int64_t> slots;
+    for (int64_t s = 0; s < map.keys_.slots(); ++s) {
+      if (map.keys_.live(s)) slots.push_back(s);
+    }
+    std::sort(slots.begin(), slots.end(), [&](int64_t a, int64_t b) {
+      if (options.eviction == Eviction::lfu && map.keys_.count(a) != map.keys_.count(b)) {
+        return map.keys_.count(a) < map.keys_.count(b);
+      }
+      return map.keys_.last_seen(a) < map.keys_.last_seen(b);
+    });
+    for (int64_t s : slots) {
+      if (options.eviction == Eviction::lru) map.order_.push_back(s);
+      else map.order_.insert_lfu(s, map.keys_.count(s));
+    }
+  }
+  return map;
+}
+
+}  // namespace featforge::idmap

@@ -1,0 +1,307 @@
+// The IdMap file format (version 1), little-endian:
+//   "FFIDMAP1"  u32 version  u32 contract length  contract bytes
+//   options: u8 key_type, u8 eviction, u8 frozen, i64 num_oov_buckets, i64 min_count,
+//            i64 max_size, u64 seed, i64 max_candidates, i64 sequence
+//   counters: 7 x i64 (lookups, oov_hits, admissions, evictions, rejected, candidates_dropped, 0)
+//   two pools (admitted keys, then candidates), each:
+//     i64 slots; u8 live[slots]; i64 count[slots]; i64 last_seen[slots];
+//     int64 keys: i64 key[slots] | string keys: u32 length[slots], u64 bytes, key bytes
+//   victim order: i64 n, i64 slot[n]
+//   u64 XXH3-64 (seed 0) of everything above, then "FFIDEND1".
+// Loading reads the file in one go, checks magic, version, length and checksum before parsing,
+// and bounds-checks every field, so a truncated or corrupted file is a ValueError, never a crash.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "featforge/hash/xxh3.h"
+#include "featforge/idmap/idmap.h"
+
+namespace featforge::idmap {
+
+namespace {
+
+constexpr char kMagic[8] = {'F', 'F', 'I', 'D', 'M', 'A', 'P', '1'};
+constexpr char kEndMagic[8] = {'F', 'F', 'I', 'D', 'E', 'N', 'D', '1'};
+constexpr uint32_t kVersion = 1;
+
+class Writer {
+ public:
+  template <class T>
+  void put(const T& v) {
+    out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  void put_bytes(std::string_view b) { out_.append(b); }
+  template <class T>
+  void put_array(const std::vector<T>& v) {
+    out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  }
+  std::string& str() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  template <class T>
+  T get() {
+    T v;
+    std::memcpy(&v, take(sizeof(T)).data(), sizeof(T));
+    return v;
+  }
+  std::string_view take(size_t n) {
+    if (n > in_.size() - pos_) throw std::invalid_argument("IdMap file is truncated or corrupt");
+    std::string_view out = in_.substr(pos_, n);
+    pos_ += n;
+    return out;
+  }
+  template <class T>
+  std::vector<T> get_array(int64_t n) {
+    if (n < 0 || static_cast<uint64_t>(n) > (in_.size() - pos_) / sizeof(T)) {
+      throw std::invalid_argument("IdMap file is truncated or corrupt");
+    }
+    std::vector<T> v(static_cast<size_t>(n));
+    std::memcpy(v.data(), take(static_cast<size_t>(n) * sizeof(T)).data(), v.size() * sizeof(T));
+    return v;
+  }
+  [[nodiscard]] bool done() const { return pos_ == in_.size(); }
+
+ private:
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
+void write_pool(Writer& w, const KeyPool& pool) {
+  const int64_t slots = pool.slots();
+  w.put(slots);
+  std::vector<uint8_t> live(static_cast<size_t>(slots));
+  std::vector<int64_t> counts(static_cast<size_t>(slots)), seen(static_cast<size_t>(slots));
+  for (int64_t s = 0; s < slots; ++s) {
+    live[static_cast<size_t>(s)] = pool.live(s);
+    counts[static_cast<size_t>(s)] = pool.live(s) ? pool.count(s) : 0;
+    seen[static_cast<size_t>(s)] = pool.live(s) ? pool.last_seen(s) : 0;
+  }
+  w.put_array(live);
+  w.put_array(counts);
+  w.put_array(seen);
+  if (pool.type() == KeyType::int64) {
+    std::vector<int64_t> keys(static_cast<size_t>(slots));
+    for (int64_t s = 0; s < slots; ++s) keys[static_cast<size_t>(s)] = pool.live(s) ? pool.int_key(s) : 0;
+    w.put_array(keys);
+  } else {
+    std::vector<uint32_t> lengths(static_cast<size_t>(slots));
+    uint64_t total = 0;
+    for (int64_t s = 0; s < slots; ++s) {
+      lengths[static_cast<size_t>(s)] = pool.live(s) ? static_cast<uint32_t>(pool.str_key(s).size()) : 0;
+      total += lengths[static_cast<size_t>(s)];
+    }
+    w.put_array(lengths);
+    w.put(total);
+    for (int64_t s = 0; s < slots; ++s) {
+      if (pool.live(s)) w.put_bytes(pool.str_key(s));
+    }
+  }
+}
+
+void read_pool(Reader& r, KeyPool& pool, uint64_t seed) {
+  const auto slots = r.get<int64_t>();
+  const auto live = r.get_array<uint8_t>(slots);
+  const auto counts = r.get_array<int64_t>(slots);
+  const auto seen = r.get_array<int64_t>(slots);
+  const hash::Xxh3 hasher(seed);
+  if (pool.type() == KeyType::int64) {
+    const auto keys = r.get_array<int64_t>(slots);
+    for (int64_t s = 0; s < slots; ++s) {
+      const auto i = static_cast<size_t>(s);
+      if (!live[i]) continue;
+      const int64_t k = keys[i];
+      const uint64_t h = hasher(&k, 8);
+      if (pool.find(h, k) != FlatTable::kEmpty) throw std::invalid_argument("IdMap file is corrupt (duplicate key)");
+      pool.add_at(s, h, k, {}, counts[i], seen[i]);
+    }
+  } else {
+    const auto lengths = r.get_array<uint32_t>(slots);
+    const auto total = r.get<uint64_t>();
+    uint64_t sum = 0;
+    for (uint32_t l : lengths) sum += l;
+    if (sum != total) throw std::invalid_argument("IdMap file is corrupt (key lengths)");
+    const std::string_view bytes = r.take(static_cast<size_t>(total));
+    size_t at = 0;
+    for (int64_t s = 0; s < slots; ++s) {
+      const auto i = static_cast<size_t>(s);
+      if (!live[i]) continue;
+      const std::string_view k = bytes.substr(at, lengths[i]);
+      at += lengths[i];
+      const uint64_t h = hasher(k.data(), k.size());
+      if (pool.find(h, k) != FlatTable::kEmpty) throw std::invalid_argument("IdMap file is corrupt (duplicate key)");
+      pool.add_at(s, h, 0, k, counts[i], seen[i]);
+    }
+  }
+}
+
+}  // namespace
+
+std::string IdMap::serialize() const {
+  std::shared_lock lock(mutex_);
+  Writer w;
+  w.put_bytes(std::string_view(kMagic, 8));
+  w.put(kVersion);
+  const std::string c = contract();
+  w.put(static_cast<uint32_t>(c.size()));
+  w.put_bytes(c);
+  w.put(static_cast<uint8_t>(options_.key_type));
+  w.put(static_cast<uint8_t>(options_.eviction));
+  w.put(static_cast<uint8_t>(frozen_));
+  w.put(options_.num_oov_buckets);
+  w.put(options_.min_count);
+  w.put(options_.max_size);
+  w.put(options_.seed);
+  w.put(options_.max_candidates);
+  w.put(sequence_);
+  for (int64_t v : {counters_.lookups, counters_.oov_hits, counters_.admissions,
+                    counters_.evictions, counters_.rejected, counters_.candidates_dropped,
+                    int64_t{0}}) {
+    w.put(v);
+  }
+  write_pool(w, keys_);
+  write_pool(w, candidates_);
+  const std::vector<int64_t> order = order_.order();
+  w.put(static_cast<int64_t>(order.size()));
+  w.put_array(order);
+  const uint64_t checksum = hash::xxh3_64(w.str().data(), w.str().size(), 0);
+  w.put(checksum);
+  w.put_bytes(std::string_view(kEndMagic, 8));
+  return std::move(w.str());
+}
+
+IdMap IdMap::deserialize(std::string_view bytes) {
+  if (bytes.size() < 8 + 4 + 16 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
+    throw std::invalid_argument("not a featforge IdMap file (bad magic)");
+  }
+  if (std::memcmp(bytes.data() + bytes.size() - 8, kEndMagic, 8) != 0) {
+    throw std::invalid_argument("IdMap file is truncated (no end marker)");
+  }
+  uint32_t version;
+  std::memcpy(&version, bytes.data() + 8, 4);
+  if (version != kVersion) {
+    throw std::invalid_argument("IdMap file has format version " + std::to_string(version) +
+                                "; this featforge reads version " + std::to_string(kVersion));
+  }
+  const std::string_view body = bytes.substr(0, bytes.size() - 16);
+  uint64_t stored;
+  std::memcpy(&stored, bytes.data() + bytes.size() - 16, 8);
+  if (hash::xxh3_64(body.data(), body.size(), 0) != stored) {
+    throw std::invalid_argument("IdMap file is corrupt (checksum mismatch)");
+  }
+  Reader r(body);
+  r.take(12);
+  const auto contract_len = r.get<uint32_t>();
+  const std::string contract(r.take(contract_len));
+  Options o;
+  const auto key_type = r.get<uint8_t>();
+  const auto eviction = r.get<uint8_t>();
+  const auto frozen = r.get<uint8_t>();
+  if (key_type > 1 || eviction > 2 || frozen > 1) throw std::invalid_argument("IdMap file is corrupt (options)");
+  o.key_type = static_cast<KeyType>(key_type);
+  o.eviction = static_cast<Eviction>(eviction);
+  o.num_oov_buckets = r.get<int64_t>();
+  o.min_count = r.get<int64_t>();
+  o.max_size = r.get<int64_t>();
+  o.seed = r.get<uint64_t>();
+  o.max_candidates = r.get<int64_t>();
+  IdMap map(o);
+  if (map.contract() != contract) {
+    throw std::invalid_argument("IdMap file was written under hash contract '" + contract +
+                                "', this featforge uses '" + map.contract() + "'");
+  }
+  map.frozen_ = frozen != 0;
+  map.sequence_ = r.get<int64_t>();
+  map.counters_.lookups = r.get<int64_t>();
+  map.counters_.oov_hits = r.get<int64_t>();
+  map.counters_.admissions = r.get<int64_t>();
+  map.counters_.evictions = r.get<int64_t>();
+  map.counters_.rejected = r.get<int64_t>();
+  map.counters_.candidates_dropped = r.get<int64_t>();
+  (void)r.get<int64_t>();
+  read_pool(r, map.keys_, o.seed);
+  read_pool(r, map.candidates_, o.seed);
+  const auto n_order = r.get<int64_t>();
+  const auto order = r.get_array<int64_t>(n_order);
+  if (!r.done()) throw std::invalid_argument("IdMap file is corrupt (trailing bytes)");
+  if (o.eviction != Eviction::none && !map.frozen_) {
+    if (static_cast<int64_t>(order.size()) != map.keys_.size()) {
+      throw std::invalid_argument("IdMap file is corrupt (victim order)");
+    }
+    for (int64_t s : order) {
+      if (s < 0 || s >= map.keys_.slots() || !map.keys_.live(s)) {
+        throw std::invalid_argument("IdMap file is corrupt (victim order)");
+      }
+      if (o.eviction == Eviction::lru) {
+        map.order_.push_back(s);
+      } else {
+        map.order_.insert_lfu(s, map.keys_.count(s));
+      }
+    }
+  }
+  return map;
+}
+
+void IdMap::save(const std::string& path) const {
+  const std::string bytes = serialize();
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + tmp);
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw std::system_error(err, std::generic_category(), "cannot write " + tmp);
+    }
+    written += static_cast<size_t>(n);
+  }
+  // fsync before rename: after a crash the path holds either the old file or the whole new one.
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw std::system_error(err, std::generic_category(), "cannot sync " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw std::system_error(err, std::generic_category(), "cannot rename to " + path);
+  }
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);  // persist the rename itself; best effort on filesystems without it
+    ::close(dfd);
+  }
+}
+
+IdMap IdMap::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw std::system_error(ENOENT, std::generic_category(), "cannot open " + path);
+  const std::streamsize size = in.tellg();
+  if (size < 0) throw std::system_error(EIO, std::generic_category(), "cannot read " + path);
+  std::string bytes(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), size)) {
+    throw std::system_error(EIO, std::generic_category(), "cannot read " + path);
+  }
+  return deserialize(bytes);
+}
+
+}  // namespace featforge::idmap

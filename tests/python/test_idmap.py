@@ -1,0 +1,263 @@
+"""IdMap against pandas.factorize, plus admission, eviction, merge, persistence and bad input."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+import xxhash
+
+import featforge
+from featforge import IdMap
+
+
+def zipf_ids(n: int, distinct: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.zipf(1.2, size=n) % distinct).astype(np.int64) * 7919 - 10**6
+
+
+def expected_first_seen(values, num_oov=1):
+    codes, uniques = pd.factorize(np.asarray(values), use_na_sentinel=True)
+    return [None if c < 0 else c + num_oov for c in codes], uniques
+
+
+@pytest.mark.parametrize("num_oov", [0, 1, 5])
+def test_insert_equals_pandas_factorize_on_zipf_ints(num_oov):
+    ids = zipf_ids(200_000, 20_000)
+    m = IdMap(num_oov_buckets=num_oov)
+    out = m.lookup(pa.array(ids), insert=True)
+    expected, uniques = expected_first_seen(ids, num_oov)
+    assert out.to_pylist() == expected
+    assert len(m) == len(uniques)
+    assert m.to_arrow().column("key").to_pylist() == list(uniques)
+
+
+def test_insert_equals_factorize_on_online_retail(online_retail):
+    for column, key_type in (("StockCode", "string"), ("CustomerID", "int64")):
+        col = online_retail.column(column)
+        m = IdMap(key_type)
+        out = m.lookup(col, insert=True)  # chunked input (row groups) -> chunked output
+        assert isinstance(out, pa.ChunkedArray)
+        values = col.to_pandas()
+        codes, uniques = pd.factorize(values)
+        expected = [None if c < 0 else int(c) + 1 for c in codes]
+        assert out.to_pylist() == expected
+        assert len(m) == len(uniques)
+
+
+def test_string_keys_layouts_and_polars():
+    words = ["b", "a", None, "b", "é", "a" * 40]
+    for dtype in (pa.string(), pa.large_string(), pa.string_view(), pa.binary()):
+        arr = pa.array([w.encode() if (w is not None and dtype == pa.binary()) else w for w in words], dtype)
+        m = IdMap("string")
+        assert m.lookup(arr, insert=True).to_pylist() == [1, 2, None, 1, 3, 4]
+    m = IdMap("string")
+    out = m.lookup(pl.Series(words), insert=True)
+    assert out.to_pylist() == [1, 2, None, 1, 3, 4]
+
+
+def test_unknown_keys_go_to_their_oov_bucket():
+    m = IdMap(num_oov_buckets=10, seed=3).fit(pa.array([1, 2]))
+    out = m.lookup(pa.array([1, 99, 2, 12345]))
+    h = lambda v: xxhash.xxh3_64_intdigest(int(v).to_bytes(8, "little", signed=True), 3) % 10  # noqa: E731
+    assert out.to_pylist() == [10, h(99), 11, h(12345)]
+    none_oov = IdMap(num_oov_buckets=0).fit(pa.array([1]))
+    assert none_oov.lookup(pa.array([1, 2])).to_pylist() == [0, None]
+
+
+def test_lookup_without_insert_does_not_change_the_map():
+    m = IdMap().fit(pa.array([1, 2]))
+    before = m.to_arrow()
+    m.lookup(pa.array([1, 3, 3]))
+    assert m.to_arrow().equals(before)
+    assert len(m) == 2
+
+
+def test_integer_widths_share_keys():
+    m = IdMap().fit(pa.array([7, 8], pa.int8()))
+    assert m.lookup(pa.array([8, 7], pa.int64())).to_pylist() == [2, 1]
+    assert m.lookup(pa.array([8, 7], pa.uint32())).to_pylist() == [2, 1]
+
+
+def test_sliced_and_null_inputs():
+    arr = pa.array([9, 1, None, 2, 1]).slice(1)
+    m = IdMap()
+    assert m.lookup(arr, insert=True).to_pylist() == [1, None, 2, 1]
+    assert m.stats()["lookups"] == 3
+
+
+def test_min_count_admission():
+    m = IdMap(min_count=3, num_oov_buckets=1)
+    out = m.lookup(pa.array([5, 5, 6, 5, 6, 6, 5]), insert=True).to_pylist()
+    assert out == [0, 0, 0, 1, 0, 2, 1]
+    table = m.to_arrow().to_pydict()
+    assert table["key"] == [5, 6] and table["count"] == [4, 3]
+
+
+def test_freeze_frequency_orders_by_count_then_key():
+    m = IdMap(num_oov_buckets=2).fit(pa.array([3, 1, 2, 2, 1, 9, 9, 9]))
+    m.freeze("frequency")
+    assert m.to_arrow().to_pydict()["key"] == [9, 1, 2, 3]
+    assert m.lookup(pa.array([9, 1, 2, 3])).to_pylist() == [2, 3, 4, 5]
+    with pytest.raises(ValueError, match="frozen"):
+        m.lookup(pa.array([1]), insert=True)
+    s = IdMap("string").fit(pa.array(["b", "a", "c", "c"])).freeze("frequency")
+    assert s.to_arrow().column("key").to_pylist() == ["c", "a", "b"]
+
+
+def test_merge_of_halves_equals_fit_on_whole():
+    ids = zipf_ids(100_000, 5000, seed=4)
+    whole = IdMap(min_count=2).fit(pa.array(ids)).freeze("frequency")
+    a = IdMap(min_count=2).fit(pa.array(ids[:50_000]))
+    b = IdMap(min_count=2).fit(pa.array(ids[50_000:]))
+    ab = IdMap(min_count=2).merge(a).merge(b).freeze("frequency")
+    ba = IdMap(min_count=2).merge(b).merge(a).freeze("frequency")
+    for merged in (ab, ba):
+        got = merged.to_arrow().select(["key", "index", "count"])
+        assert got.equals(whole.to_arrow().select(["key", "index", "count"]))
+
+
+def test_lru_eviction_reuses_indices_and_reports_them():
+    m = IdMap(max_size=3, eviction="lru")
+    assert m.lookup(pa.array([1, 2, 3, 1, 4, 5]), insert=True).to_pylist() == [1, 2, 3, 1, 2, 3]
+    assert m.take_evicted().to_pydict() == {"key": [2, 3], "index": [2, 3]}
+    assert m.take_evicted().num_rows == 0
+    assert m.stats()["evictions"] == 2
+
+
+def test_lfu_eviction_prefers_rarely_seen_keys():
+    m = IdMap("string", max_size=2, eviction="lfu")
+    out = m.lookup(pa.array(["hot", "hot", "hot", "cold", "new", "new", "newer"]), insert=True)
+    assert out.to_pylist() == [1, 1, 1, 2, 2, 2, 2]
+    assert m.take_evicted().to_pydict() == {"key": ["cold", "new"], "index": [2, 2]}
+
+
+def test_max_size_without_eviction_sends_new_keys_to_oov():
+    m = IdMap(max_size=2, num_oov_buckets=1)
+    assert m.lookup(pa.array([1, 2, 3, 1]), insert=True).to_pylist() == [1, 2, 0, 1]
+    assert m.stats()["rejected"] == 1
+
+
+def test_ttl_eviction_by_timestamp():
+    m = IdMap()
+    ts = pa.array([100, 200, 300], pa.timestamp("s"))
+    m.lookup(pa.array([1, 2, 3]), insert=True, timestamps=ts)
+    assert m.evict(older_than=250) == 2
+    assert m.take_evicted().to_pydict() == {"key": [1, 2], "index": [1, 2]}
+    assert m.lookup(pa.array([1, 3])).to_pylist() == [0, 3]
+    assert m.lookup(pa.array([4, 1]), insert=True).to_pylist() == [2, 1]  # freed rows reused
+
+
+def test_save_load_and_pickle_round_trip(tmp_path):
+    for m in (
+        IdMap(min_count=2, num_oov_buckets=3).fit(pa.array(zipf_ids(5000, 300))),
+        IdMap("string", max_size=50, eviction="lfu").fit(pa.array([f"k{i % 70}" for i in range(500)])),
+        IdMap("string").fit(pa.array(["x", "y"])).freeze("frequency"),
+    ):
+        path = tmp_path / "map.ffidmap"
+        m.save(path)
+        loaded = IdMap.load(path)
+        assert loaded.to_arrow().equals(m.to_arrow())
+        assert loaded.options == m.options and loaded.frozen == m.frozen
+        clone = pickle.loads(pickle.dumps(m))
+        assert clone.to_arrow().equals(m.to_arrow())
+        probe = pa.array(["k1", "zzz", "x"]) if m.options["key_type"] == "string" else pa.array([1, 2, 3])
+        assert clone.lookup(probe).equals(m.lookup(probe))
+        if not m.frozen:  # the restored map keeps evolving exactly like the original
+            more = probe if m.options["key_type"] == "string" else pa.array(zipf_ids(100, 500, seed=9))
+            assert clone.lookup(more, insert=True).equals(m.lookup(more, insert=True))
+            assert clone.to_arrow().equals(m.to_arrow())
+
+
+def test_from_arrow_round_trip():
+    m = IdMap(num_oov_buckets=4).fit(pa.array([10, 20, 30]))
+    again = IdMap.from_arrow(m.to_arrow(), num_oov_buckets=4)
+    assert again.lookup(pa.array([30, 10, 99])).equals(m.lookup(pa.array([30, 10, 99])))
+    with pytest.raises(ValueError, match="OOV range"):
+        IdMap.from_arrow(m.to_arrow(), num_oov_buckets=10)
+
+
+def test_corrupt_files_raise_value_error(tmp_path):
+    path = tmp_path / "m.ffidmap"
+    IdMap().fit(pa.array(range(1000))).save(path)
+    data = path.read_bytes()
+    (tmp_path / "trunc").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated|corrupt"):
+        IdMap.load(tmp_path / "trunc")
+    flipped = bytearray(data)
+    flipped[len(data) // 3] ^= 0x10
+    (tmp_path / "flip").write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match="checksum"):
+        IdMap.load(tmp_path / "flip")
+    (tmp_path / "foreign").write_bytes(b"PAR1" + b"\0" * 100)
+    with pytest.raises(ValueError, match="not a featforge IdMap"):
+        IdMap.load(tmp_path / "foreign")
+    with pytest.raises(FileNotFoundError):
+        IdMap.load(tmp_path / "missing")
+    state = IdMap().fit(pa.array([1, 2])).__getstate__()
+    with pytest.raises(ValueError, match="truncated"):
+        IdMap.__new__(IdMap).__setstate__(state[:-20])
+
+
+def test_concurrent_frozen_lookups_are_correct():
+    ids = zipf_ids(100_000, 10_000)
+    m = IdMap().fit(pa.array(ids)).freeze()
+    expected = m.lookup(pa.array(ids))
+    results = [None] * 8
+
+    def work(k):
+        results[k] = m.lookup(pa.array(ids))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r.equals(expected) for r in results)
+
+
+def test_concurrent_inserts_are_serialised():
+    m = IdMap()
+    chunks = [pa.array(np.arange(k * 1000, (k + 1) * 1000)) for k in range(8)]
+    threads = [threading.Thread(target=m.fit, args=(c,)) for c in chunks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(m) == 8000
+    assert sorted(m.to_arrow().column("index").to_pylist()) == list(range(1, 8001))
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="key_type"):
+        IdMap("float")
+    with pytest.raises(ValueError, match="eviction"):
+        IdMap(max_size=3, eviction="fifo")
+    with pytest.raises(ValueError, match="needs a max_size"):
+        IdMap(eviction="lru")
+    with pytest.raises(ValueError, match="max_size must be >= 1"):
+        IdMap(max_size=-5)
+    with pytest.raises(ValueError, match="num_oov_buckets must be >= 0"):
+        IdMap(num_oov_buckets=-1)
+    with pytest.raises(TypeError, match="min_count must be an int"):
+        IdMap(min_count=1.5)
+    with pytest.raises(TypeError, match="values: a string IdMap takes string"):
+        IdMap("string").lookup(pa.array([1, 2]))
+    with pytest.raises(TypeError, match="values: an int64 IdMap takes integer keys"):
+        IdMap().lookup(pa.array(["a"]))
+    with pytest.raises(ValueError, match="timestamps: expected 2 values"):
+        IdMap().lookup(pa.array([1, 2]), insert=True, timestamps=[1])
+    with pytest.raises(TypeError, match="timestamps: timestamps must be int64 or timestamp"):
+        IdMap().lookup(pa.array([1]), insert=True, timestamps=pa.array(["x"]))
+    with pytest.raises(ValueError, match="cannot merge"):
+        IdMap(seed=1).merge(IdMap(seed=2))
+    with pytest.raises(TypeError, match="other must be an IdMap"):
+        IdMap().merge({})
+    with pytest.raises(ValueError, match="does not fit an int64"):
+        IdMap().lookup(pa.array([2**64 - 1], pa.uint64()))
+    assert featforge.IdMap is IdMap
