@@ -182,75 +182,92 @@ void IdMap::drop_candidates() {
   }
 }
 
-template <class K>
-void IdMap::lookup_batch(const std::vector<K>& keys, const std::vector<uint64_t>& hashes,
-                         const ArrayView& view, bool insert, const ArrayView* ts, int64_t* out,
+void IdMap::insert_miss(uint64_t h, int64_t int_key, std::string_view str_key, int64_t now,
+                        int64_t& slot) {
+  if (options_.min_count <= 1) {
+    slot = admit(h, int_key, str_key, 1, now);
+    return;
+  }
+  int64_t c = options_.key_type == KeyType::int64 ? candidates_.find(h, int_key)
+                                                  : candidates_.find(h, str_key);
+  if (c == FlatTable::kEmpty) {
+    if (candidates_.size() >= options_.max_candidates) drop_candidates();
+    c = candidates_.add(h, int_key, str_key, 0, now);
+  }
+  const int64_t count = ++candidates_.count(c);
+  candidates_.last_seen(c) = std::max(candidates_.last_seen(c), now);
+  if (count >= options_.min_count) {
+    const std::string copy(str_key);  // admission may reuse the candidate arena
+    slot = admit(h, int_key, copy, count, candidates_.last_seen(c));
+    if (slot != FlatTable::kEmpty) candidates_.remove(c);
+  }
+}
+
+template <bool Insert, class K>
+void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView& view,
+                         int64_t begin, int64_t n, const int64_t* times, int64_t* out,
                          uint8_t* valid, int64_t& nulls) {
-  const int64_t n = view.length();
-  const int64_t* times = timestamp_values(ts, n);
-  constexpr int64_t kPrefetch = 8;
+  constexpr int64_t kPrefetch = 40;  // table slots are prefetched this far ahead
+  constexpr int64_t kEarly = 16;     // inserting lookups resolve slots this far ahead...
   const int64_t oov_base = options_.num_oov_buckets;
-  for (int64_t i = 0; i < n; ++i) {
-    if (i + kPrefetch < n) keys_.prefetch(hashes[static_cast<size_t>(i + kPrefetch)]);
-    if (!view.is_valid(i)) {
+  const bool has_nulls = view.has_nulls();
+  // ...and prefetch the counters they will update. Only for hits: a key absent now may be
+  // admitted by an earlier element of the block, so a miss is looked up again in turn. Without
+  // eviction no admitted slot ever moves, so an early hit stays valid.
+  const bool early = Insert && options_.eviction == Eviction::none;
+  int64_t early_slot[kEarly];
+  auto resolve = [&](int64_t j) {
+    const int64_t s = keys_.find(hashes[j], keys[j]);
+    if (s != FlatTable::kEmpty) keys_.prefetch_counters(s);
+    early_slot[j % kEarly] = s;
+  };
+  if (early) {
+    for (int64_t j = 0; j < std::min(kEarly, n); ++j) resolve(j);
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    if (j + kPrefetch < n) keys_.prefetch(hashes[j + kPrefetch]);
+    const int64_t i = begin + j;
+    int64_t slot = FlatTable::kEmpty;
+    if (early) {
+      slot = early_slot[j % kEarly];
+      if (j + kEarly < n) resolve(j + kEarly);
+    }
+    if (has_nulls && !view.is_valid(i)) {
       out[i] = 0;
       ++nulls;
       continue;
     }
-    const K& key = keys[static_cast<size_t>(i)];
-    const uint64_t h = hashes[static_cast<size_t>(i)];
-    int64_t slot = keys_.find(h, key);
-    if (insert) {
+    const uint64_t h = hashes[j];
+    if (slot == FlatTable::kEmpty) slot = keys_.find(h, keys[j]);
+    if constexpr (Insert) {
       ++counters_.lookups;
       const int64_t now = times ? times[i] : sequence_;
       ++sequence_;
       if (slot != FlatTable::kEmpty) {
         const int64_t old = keys_.count(slot)++;
-        keys_.last_seen(slot) = std::max(keys_.last_seen(slot), now);
+        int64_t& seen = keys_.last_seen(slot);
+        seen = std::max(seen, now);
         if (options_.eviction == Eviction::lru) order_.touch_lru(slot);
         if (options_.eviction == Eviction::lfu) order_.bump_lfu(slot, old);
+      } else if constexpr (std::is_same_v<K, int64_t>) {
+        insert_miss(h, keys[j], {}, now, slot);
       } else {
-        int64_t count = 1;
-        if (options_.min_count > 1) {
-          int64_t c = candidates_.find(h, key);
-          if (c == FlatTable::kEmpty) {
-            if (candidates_.size() >= options_.max_candidates) drop_candidates();
-            int64_t int_key = 0;
-            std::string_view str_key;
-            if constexpr (std::is_same_v<K, int64_t>) int_key = key; else str_key = key;
-            c = candidates_.add(h, int_key, str_key, 0, now);
-          }
-          count = ++candidates_.count(c);
-          candidates_.last_seen(c) = std::max(candidates_.last_seen(c), now);
-          if (count >= options_.min_count) {
-            int64_t int_key = 0;
-            std::string_view str_key;
-            if constexpr (std::is_same_v<K, int64_t>) int_key = key; else str_key = key;
-            std::string copy(str_key);  // the candidate's bytes are about to be freed
-            slot = admit(h, int_key, copy, count, candidates_.last_seen(c));
-            if (slot != FlatTable::kEmpty) candidates_.remove(c);
-          }
-        } else {
-          int64_t int_key = 0;
-          std::string_view str_key;
-          if constexpr (std::is_same_v<K, int64_t>) int_key = key; else str_key = key;
-          slot = admit(h, int_key, str_key, count, now);
-        }
+        insert_miss(h, 0, keys[j], now, slot);
       }
+      if (slot == FlatTable::kEmpty) ++counters_.oov_hits;
     }
     if (slot != FlatTable::kEmpty) {
       out[i] = oov_base + slot;
       arrow::set_bit(valid, i);
+    } else if (oov_base == 1) {
+      out[i] = 0;
+      arrow::set_bit(valid, i);
+    } else if (oov_base == 0) {
+      out[i] = 0;
+      ++nulls;
     } else {
-      if (insert) ++counters_.oov_hits;
-      const int64_t bucket = oov(h);
-      if (bucket < 0) {
-        out[i] = 0;
-        ++nulls;
-      } else {
-        out[i] = bucket;
-        arrow::set_bit(valid, i);
-      }
+      out[i] = oov(h);
+      arrow::set_bit(valid, i);
     }
   }
 }
@@ -260,38 +277,62 @@ arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayV
   arrow::PrimitiveOutput<int64_t> result("l", n);
   arrow::Buffer validity = arrow::Buffer::zeroed(static_cast<size_t>((n + 7) / 8));
   int64_t nulls = 0;
-  std::vector<uint64_t> hashes(static_cast<size_t>(n));
-  // Hash the whole batch first (vectorised for int64 keys), then probe with prefetching.
-  auto run = [&](auto& keys) {
+  const int64_t* times = timestamp_values(ts, n);
+  // Blocks: hash a block (vectorised for int64 keys), then probe it with prefetching. Blocks keep
+  // the hashes in cache and bound the scratch memory.
+  constexpr int64_t kBlock = 4096;
+  std::vector<uint64_t> hashes(static_cast<size_t>(std::min(n, kBlock)));
+  auto probe = [&](auto* keys_of_block, auto&& fill_block) {
+    auto run = [&]<bool Insert>() {
+      for (int64_t b = 0; b < n; b += kBlock) {
+        const int64_t m = std::min(kBlock, n - b);
+        const auto* keys = fill_block(b, m);
+        (void)keys_of_block;
+        lookup_block<Insert>(keys, hashes.data(), view, b, m, times, result.values,
+                             validity.data(), nulls);
+      }
+    };
     if (insert) {
       std::unique_lock lock(mutex_);
-      if (frozen_) throw std::invalid_argument("this IdMap is frozen: lookup(insert=True) is not allowed");
-      lookup_batch(keys, hashes, view, true, ts, result.values, validity.data(), nulls);
+      if (frozen_) {
+        throw std::invalid_argument("this IdMap is frozen: lookup(insert=True) is not allowed");
+      }
+      run.template operator()<true>();
     } else {
+      // Read-only: shared with other readers; nothing in the map changes.
       std::shared_lock lock(mutex_);
-      // Read-only: counters stay as they are (oov hits of plain lookups are not counted).
-      const_cast<IdMap*>(this)->lookup_batch(keys, hashes, view, false, ts, result.values,
-                                              validity.data(), nulls);
+      run.template operator()<false>();
     }
   };
   if (options_.key_type == KeyType::int64) {
-    std::vector<int64_t> keys = int_keys(view);
-    hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(keys.data()), n, hashes.data(),
-                                 options_.seed);
-    run(keys);
+    std::vector<int64_t> widened;
+    const int64_t* all = nullptr;
+    if (!view.is_dictionary() && view.id() == TypeId::int64) {
+      all = view.values<int64_t>();  // read in place
+    } else {
+      widened = int_keys(view);
+      all = widened.data();
+    }
+    probe(all, [&](int64_t b, int64_t m) {
+      hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(all + b), m, hashes.data(),
+                                   options_.seed);
+      return all + b;
+    });
   } else {
     if (!arrow::is_binary_like(view.id()) || view.is_dictionary()) {
       throw unsupported_type("a string IdMap takes string or binary keys, got " +
                              arrow::type_name(view.schema()));
     }
-    std::vector<std::string_view> keys(static_cast<size_t>(n));
+    std::vector<std::string_view> block(static_cast<size_t>(std::min(n, kBlock)));
     const hash::Xxh3 hasher(options_.seed);
-    for (int64_t i = 0; i < n; ++i) {
-      keys[static_cast<size_t>(i)] = view.bytes_at(i);
-      hashes[static_cast<size_t>(i)] = hasher(keys[static_cast<size_t>(i)].data(),
-                                              keys[static_cast<size_t>(i)].size());
-    }
-    run(keys);
+    probe(block.data(), [&](int64_t b, int64_t m) {
+      for (int64_t j = 0; j < m; ++j) {
+        block[static_cast<size_t>(j)] = view.bytes_at(b + j);
+        hashes[static_cast<size_t>(j)] = hasher(block[static_cast<size_t>(j)].data(),
+                                                block[static_cast<size_t>(j)].size());
+      }
+      return static_cast<const std::string_view*>(block.data());
+    });
   }
   result.data->buffers[0] = std::move(validity);
   result.data->null_count = nulls;

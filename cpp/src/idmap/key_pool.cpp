@@ -27,8 +27,7 @@ void KeyPool::add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_v
     const size_t n = s + 1;
     live_.resize(n, 0);
     hashes_.resize(n, 0);
-    counts_.resize(n, 0);
-    last_seen_.resize(n, 0);
+    counters_.resize(n, Counters{0, 0});
     if (type_ == KeyType::int64) {
       int_keys_.resize(n, 0);
     } else {
@@ -42,8 +41,7 @@ void KeyPool::add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_v
   }
   live_[s] = 1;
   hashes_[s] = hash;
-  counts_[s] = count;
-  last_seen_[s] = last_seen;
+  counters_[s] = Counters{count, last_seen};
   if (type_ == KeyType::int64) {
     int_keys_[s] = int_key;
   } else {
@@ -59,7 +57,7 @@ void KeyPool::remove(int64_t slot) {
   const auto s = static_cast<size_t>(slot);
   table_.erase(hashes_[s], slot);
   live_[s] = 0;
-  counts_[s] = 0;
+  counters_[s] = Counters{0, 0};
   if (type_ == KeyType::string) arena_garbage_ += key_lengths_[s];
   free_.push_back(slot);
   compact_arena();

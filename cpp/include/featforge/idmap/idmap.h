@@ -68,13 +68,20 @@ class KeyPool {
  public:
   explicit KeyPool(KeyType type) : type_(type) {}
 
-  [[nodiscard]] int64_t find(uint64_t hash, int64_t key) const {
-    return table_.find(hash, [&](int64_t s) { return int_keys_[static_cast<size_t>(s)] == key; });
+  // For int64 keys the hash alone decides: XXH3-64 of an 8-byte input is a bijection of the
+  // 64-bit value for a fixed seed (every step - the keyed rotate/xor, the xor of two rotations,
+  // multiplications by odd constants, xor-shifts - is invertible), so equal hashes mean equal
+  // keys and a lookup never touches the key array.
+  [[nodiscard]] int64_t find(uint64_t hash, int64_t /*key*/) const {
+    return table_.find(hash, [](int64_t) { return true; });
   }
   [[nodiscard]] int64_t find(uint64_t hash, std::string_view key) const {
     return table_.find(hash, [&](int64_t s) { return str_key(s) == key; });
   }
   void prefetch(uint64_t hash) const noexcept { table_.prefetch(hash); }
+  void prefetch_counters(int64_t slot) const noexcept {
+    __builtin_prefetch(&counters_[static_cast<size_t>(slot)], 1);
+  }
 
   // Adds a key (known absent) with the given counters; reuses a free slot if there is one.
   int64_t add(uint64_t hash, int64_t int_key, std::string_view str_key, int64_t count,
@@ -96,10 +103,12 @@ class KeyPool {
     return type_ == KeyType::int64 ? Key{int_key(s), {}} : Key{0, std::string(str_key(s))};
   }
   [[nodiscard]] uint64_t hash(int64_t s) const { return hashes_[static_cast<size_t>(s)]; }
-  int64_t& count(int64_t s) { return counts_[static_cast<size_t>(s)]; }
-  [[nodiscard]] int64_t count(int64_t s) const { return counts_[static_cast<size_t>(s)]; }
-  int64_t& last_seen(int64_t s) { return last_seen_[static_cast<size_t>(s)]; }
-  [[nodiscard]] int64_t last_seen(int64_t s) const { return last_seen_[static_cast<size_t>(s)]; }
+  int64_t& count(int64_t s) { return counters_[static_cast<size_t>(s)].count; }
+  [[nodiscard]] int64_t count(int64_t s) const { return counters_[static_cast<size_t>(s)].count; }
+  int64_t& last_seen(int64_t s) { return counters_[static_cast<size_t>(s)].last_seen; }
+  [[nodiscard]] int64_t last_seen(int64_t s) const {
+    return counters_[static_cast<size_t>(s)].last_seen;
+  }
   [[nodiscard]] int64_t bytes() const noexcept;
   [[nodiscard]] int64_t capacity() const noexcept {
     return static_cast<int64_t>(table_.capacity());
@@ -117,8 +126,12 @@ class KeyPool {
   std::string arena_;
   int64_t arena_garbage_ = 0;
   std::vector<uint64_t> hashes_;
-  std::vector<int64_t> counts_;
-  std::vector<int64_t> last_seen_;
+  // Count and last_seen side by side: a hit updates both with one cache miss.
+  struct Counters {
+    int64_t count;
+    int64_t last_seen;
+  };
+  std::vector<Counters> counters_;
   std::vector<uint8_t> live_;
   std::vector<int64_t> free_;
 };
@@ -185,10 +198,13 @@ class IdMap {
   [[nodiscard]] std::string contract() const;
 
  private:
-  template <class K>
-  void lookup_batch(const std::vector<K>& keys, const std::vector<uint64_t>& hashes,
-                    const arrow::ArrayView& view, bool insert, const arrow::ArrayView* ts,
-                    int64_t* out, uint8_t* valid, int64_t& nulls);
+  // Looks up keys [begin, begin + n) of `view` whose hashes are given.
+  template <bool Insert, class K>
+  void lookup_block(const K* keys, const uint64_t* hashes, const arrow::ArrayView& view,
+                    int64_t begin, int64_t n, const int64_t* times, int64_t* out, uint8_t* valid,
+                    int64_t& nulls);
+  void insert_miss(uint64_t hash, int64_t int_key, std::string_view str_key, int64_t now,
+                   int64_t& slot);
   int64_t admit(uint64_t hash, int64_t int_key, std::string_view str_key, int64_t count,
                 int64_t last_seen);
   void drop_candidates();
