@@ -12,6 +12,7 @@ namespace featforge::bindings {
 void register_arrow(py::module_& m);
 void register_hashing(py::module_& m);
 void register_idmap(py::module_& m);
+void register_window(py::module_& m);
 }  // namespace featforge::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -31,4 +32,5 @@ PYBIND11_MODULE(_core, m) {
   featforge::bindings::register_arrow(m);
   featforge::bindings::register_hashing(m);
   featforge::bindings::register_idmap(m);
+  featforge::bindings::register_window(m);
 }

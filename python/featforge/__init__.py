@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import compat
 from .idmap import IdMap
+from .window import WindowSpec, window_features
 from .hashing import cross, fid, get_num_threads, hash, hash_bucket, set_num_threads, text_hash
 
 try:
@@ -28,4 +29,6 @@ __all__ = [
     "hash_bucket",
     "set_num_threads",
     "text_hash",
+    "window_features",
+    "WindowSpec",
 ]

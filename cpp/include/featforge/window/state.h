@@ -1,0 +1,141 @@
+// Per-key sliding-window state (DESIGN.md section 5). One buffer of a key's events, in time
+// order, serves every window: a shared "added" pointer and one "removed" pointer per window move
+// forward as time advances, and each (window, value column) keeps running aggregates updated on
+// add and on evict (amortised O(1) per event): a Neumaier-compensated sum, Welford's mean/M2 for
+// the standard deviation, and monotonic queues for min and max.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace featforge::window {
+
+enum class Closed { left, right, both, none };
+
+// Which aggregates a value column needs (count of non-null values is always kept).
+struct AggFlags {
+  bool sum = false;  // sum or mean
+  bool std = false;
+  bool min = false;
+  bool max = false;
+  bool last = false;
+};
+
+struct Layout {
+  std::vector<int64_t> windows;  // lengths in the time column's unit, all > 0
+  Closed closed = Closed::left;
+  std::vector<AggFlags> columns;  // one per value column
+};
+
+// A FIFO of event ids that only ever pops from the front: a vector plus a head index.
+class IdQueue {
+ public:
+  [[nodiscard]] bool empty() const noexcept { return head_ == ids_.size(); }
+  [[nodiscard]] int64_t front() const noexcept { return ids_[head_]; }
+  [[nodiscard]] int64_t back() const noexcept { return ids_.back(); }
+  void push_back(int64_t id) { ids_.push_back(id); }
+  void pop_back() noexcept { ids_.pop_back(); }
+  void pop_front() {
+    ++head_;
+    if (head_ == ids_.size()) {
+      ids_.clear();
+      head_ = 0;
+    } else if (head_ >= 32 && head_ * 2 >= ids_.size()) {
+      ids_.erase(ids_.begin(), ids_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+  [[nodiscard]] size_t size() const noexcept { return ids_.size() - head_; }
+  // For persistence.
+  [[nodiscard]] std::vector<int64_t> items() const {
+    return {ids_.begin() + static_cast<std::ptrdiff_t>(head_), ids_.end()};
+  }
+  void assign(std::vector<int64_t> items) {
+    ids_ = std::move(items);
+    head_ = 0;
+  }
+
+ private:
+  std::vector<int64_t> ids_;
+  size_t head_ = 0;
+};
+
+// Running aggregates of one value column over one window.
+struct Accumulator {
+  int64_t n = 0;  // non-null values in the window
+  double sum = 0, comp = 0;   // Neumaier: sum + comp is the compensated total
+  double mean = 0, m2 = 0;    // Welford
+  // Removing values can cancel most of M2 and leave its rounding error dominant (an outlier
+  // leaving the window). When M2 falls far below its peak since the last exact computation, the
+  // window's moments are recomputed exactly from its events (rare, so still amortised O(1)).
+  double m2_peak = 0;
+  bool dirty = false;
+  IdQueue min_q, max_q;       // ids of candidate minima / maxima, front = current
+};
+
+// The features of one window for one row: computed by KeyState::emit.
+struct WindowValues {
+  int64_t count;  // events in the window (null values included)
+  // Per value column: non-null count, and the aggregates (NaN where the result is null).
+  std::vector<int64_t> n;
+  std::vector<double> sum, mean, std, min, max, last;
+};
+
+class KeyState {
+ public:
+  KeyState() = default;
+  explicit KeyState(const Layout& layout);
+
+  // Appends events (time >= every buffered event's time) without evaluating anything yet.
+  void append(int64_t time, const double* values, const uint8_t* valid);
+  // Moves the window pointers to time t (non-decreasing across calls): adds events with time < t
+  // (closed left/none) or <= t (right/both), evicts those that fell out of each window.
+  void advance(int64_t t, const Layout& layout);
+  // The features of window w for a row at the time of the last advance().
+  void emit(size_t w, const Layout& layout, WindowValues& out) const;
+  // Features at an arbitrary time by scanning the buffer (serving queries and late events).
+  void scan(int64_t t, size_t w, const Layout& layout, WindowValues& out) const;
+  // Inserts an out-of-order event in time order and rebuilds the running aggregates.
+  void insert_out_of_order(int64_t time, const double* values, const uint8_t* valid,
+                           int64_t current_t, const Layout& layout);
+  // Drops buffered events no window can see again.
+  void trim(const Layout& layout);
+
+  [[nodiscard]] int64_t latest() const noexcept { return latest_; }
+  [[nodiscard]] bool has_events() const noexcept { return !times_.empty(); }
+  [[nodiscard]] size_t buffered() const noexcept { return times_.size(); }
+  [[nodiscard]] size_t bytes() const noexcept;
+
+  // Persistence: every field, so a restored state continues bit for bit.
+  template <class Writer>
+  void write(Writer& w) const;
+  template <class Reader>
+  void read(Reader& r, const Layout& layout);
+
+ private:
+  void add(int64_t id, const Layout& layout);
+  void remove(size_t w, int64_t id, const Layout& layout);
+  void recompute_moments(size_t w, size_t c);
+  [[nodiscard]] size_t at(int64_t id) const noexcept { return static_cast<size_t>(id - base_); }
+  [[nodiscard]] double value(int64_t id, size_t c) const noexcept {
+    return values_[at(id) * columns_ + c];
+  }
+  [[nodiscard]] bool valid(int64_t id, size_t c) const noexcept {
+    return valid_[at(id) * columns_ + c] != 0;
+  }
+
+  size_t columns_ = 0;
+  int64_t base_ = 0;  // id of times_[0]: ids keep increasing while the buffer front is trimmed
+  std::vector<int64_t> times_;
+  std::vector<double> values_;   // events x columns
+  std::vector<uint8_t> valid_;   // events x columns
+  int64_t hi_ = 0;               // events [.., hi_) are added
+  std::vector<int64_t> lo_;      // per window: events [lo_, hi_) are in the window
+  std::vector<Accumulator> acc_; // windows x columns
+  std::vector<int64_t> last_valid_;  // per column: id of the latest added non-null value, or -1
+  int64_t latest_ = std::numeric_limits<int64_t>::min();
+};
+
+}  // namespace featforge::window

@@ -1,0 +1,337 @@
+#include "featforge/window/engine.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+
+namespace featforge::window {
+
+using arrow::ArrayData;
+using arrow::ArrayView;
+using arrow::TypeId;
+
+Closed parse_closed(std::string_view name) {
+  if (name == "left") return Closed::left;
+  if (name == "right") return Closed::right;
+  if (name == "both") return Closed::both;
+  if (name == "none") return Closed::none;
+  throw std::invalid_argument("closed must be 'left', 'right', 'both' or 'none', got '" +
+                              std::string(name) + "'");
+}
+
+Agg parse_agg(std::string_view name) {
+  if (name == "count") return Agg::count;
+  if (name == "sum") return Agg::sum;
+  if (name == "mean") return Agg::mean;
+  if (name == "min") return Agg::min;
+  if (name == "max") return Agg::max;
+  if (name == "last") return Agg::last;
+  if (name == "std") return Agg::std;
+  throw std::invalid_argument("unknown aggregation '" + std::string(name) +
+                              "'; expected count, sum, mean, min, max, last or std");
+}
+
+void finalize(Spec& spec) {
+  if (spec.layout.windows.empty()) throw std::invalid_argument("at least one window is needed");
+  for (int64_t w : spec.layout.windows) {
+    if (w <= 0) throw std::invalid_argument("window lengths must be > 0, got " + std::to_string(w));
+  }
+  spec.layout.columns.assign(spec.aggs.size(), AggFlags{});
+  for (size_t c = 0; c < spec.aggs.size(); ++c) {
+    for (Agg a : spec.aggs[c]) {
+      AggFlags& f = spec.layout.columns[c];
+      f.sum = f.sum || a == Agg::sum || a == Agg::mean;
+      f.std = f.std || a == Agg::std;
+      // std also keeps min and max: a window whose values are all equal has a standard
+      // deviation of exactly 0, which running moments alone only approximate.
+      f.min = f.min || a == Agg::min || a == Agg::std;
+      f.max = f.max || a == Agg::max || a == Agg::std;
+      f.last = f.last || a == Agg::last;
+    }
+  }
+}
+
+namespace {
+
+// Per-row composite key bytes (canonical bytes of each key column, strings length-prefixed),
+// or null when any key column is null.
+struct RowKeys {
+  std::string arena;
+  std::vector<size_t> offsets;  // n + 1
+  std::vector<uint8_t> valid;
+  [[nodiscard]] std::string_view at(int64_t i) const {
+    return {arena.data() + offsets[static_cast<size_t>(i)],
+            offsets[static_cast<size_t>(i) + 1] - offsets[static_cast<size_t>(i)]};
+  }
+};
+
+RowKeys encode_keys(const std::vector<ArrayView>& keys, int64_t n) {
+  RowKeys out;
+  out.offsets.assign(static_cast<size_t>(n) + 1, 0);
+  out.valid.assign(static_cast<size_t>(n), 1);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const ArrayView& v = keys[k];
+    if (v.length() != n) throw std::invalid_argument("key columns must have the time column's length");
+    const bool ok = !v.is_dictionary() &&
+                    (arrow::is_binary_like(v.id()) ||
+                     (v.id() >= TypeId::int8 && v.id() <= TypeId::uint64) ||
+                     v.id() == TypeId::boolean || v.id() == TypeId::date32 ||
+                     v.id() == TypeId::timestamp);
+    if (!ok) {
+      throw unsupported_type("key column " + std::to_string(k) +
+                             " must be an integer or string column, got " +
+                             arrow::type_name(v.schema()));
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    for (const ArrayView& v : keys) {
+      if (!v.is_valid(i)) {
+        out.valid[static_cast<size_t>(i)] = 0;
+        continue;
+      }
+      if (arrow::is_binary_like(v.id())) {
+        const std::string_view b = v.bytes_at(i);
+        const auto len = static_cast<uint32_t>(b.size());
+        out.arena.append(reinterpret_cast<const char*>(&len), 4);
+        out.arena.append(b);
+      } else {
+        int64_t x = 0;
+        switch (v.id()) {
+          case TypeId::boolean: x = arrow::get_bit(v.bool_bits(), v.offset() + i); break;
+          case TypeId::int8: x = v.values<int8_t>()[i]; break;
+          case TypeId::uint8: x = v.values<uint8_t>()[i]; break;
+          case TypeId::int16: x = v.values<int16_t>()[i]; break;
+          case TypeId::uint16: x = v.values<uint16_t>()[i]; break;
+          case TypeId::int32: case TypeId::date32: x = v.values<int32_t>()[i]; break;
+          case TypeId::uint32: x = v.values<uint32_t>()[i]; break;
+          default: x = v.values<int64_t>()[i]; break;
+        }
+        out.arena.append(reinterpret_cast<const char*>(&x), 8);
+      }
+    }
+    out.offsets[static_cast<size_t>(i) + 1] = out.arena.size();
+  }
+  return out;
+}
+
+std::vector<int64_t> time_values(const ArrayView& t) {
+  if (t.is_dictionary()) throw unsupported_type("the time column cannot be dictionary-encoded");
+  if (t.null_count() != 0) throw std::invalid_argument("the time column must not contain nulls");
+  std::vector<int64_t> out(static_cast<size_t>(t.length()));
+  switch (t.id()) {
+    case TypeId::int64: case TypeId::timestamp: case TypeId::date64: case TypeId::duration:
+      std::memcpy(out.data(), t.values<int64_t>(), out.size() * 8);
+      break;
+    case TypeId::int32: case TypeId::date32:
+      for (int64_t i = 0; i < t.length(); ++i) out[static_cast<size_t>(i)] = t.values<int32_t>()[i];
+      break;
+    default:
+      throw unsupported_type("the time column must be int64, int32, timestamp or date, got " +
+                             arrow::type_name(t.schema()));
+  }
+  return out;
+}
+
+// Value columns as doubles with validity, row-major (rows x columns) for KeyState::append.
+struct RowValues {
+  size_t columns = 0;
+  std::vector<double> values;
+  std::vector<uint8_t> valid;
+};
+
+RowValues value_rows(const std::vector<ArrayView>& cols, int64_t n) {
+  RowValues out;
+  out.columns = cols.size();
+  out.values.assign(static_cast<size_t>(n) * cols.size(), 0.0);
+  out.valid.assign(static_cast<size_t>(n) * cols.size(), 0);
+  for (size_t c = 0; c < cols.size(); ++c) {
+    const ArrayView& v = cols[c];
+    if (v.length() != n) throw std::invalid_argument("value columns must have the time column's length");
+    auto put = [&]<class T>(T*) {
+      const T* x = v.values<T>();
+      for (int64_t i = 0; i < n; ++i) {
+        const size_t at = static_cast<size_t>(i) * cols.size() + c;
+        out.values[at] = static_cast<double>(x[i]);
+        out.valid[at] = v.is_valid(i);
+      }
+    };
+    switch (v.is_dictionary() ? TypeId::other : v.id()) {
+      case TypeId::int8: put(static_cast<int8_t*>(nullptr)); break;
+      case TypeId::uint8: put(static_cast<uint8_t*>(nullptr)); break;
+      case TypeId::int16: put(static_cast<int16_t*>(nullptr)); break;
+      case TypeId::uint16: put(static_cast<uint16_t*>(nullptr)); break;
+      case TypeId::int32: put(static_cast<int32_t*>(nullptr)); break;
+      case TypeId::uint32: put(static_cast<uint32_t*>(nullptr)); break;
+      case TypeId::int64: put(static_cast<int64_t*>(nullptr)); break;
+      case TypeId::uint64: put(static_cast<uint64_t*>(nullptr)); break;
+      case TypeId::float32: put(static_cast<float*>(nullptr)); break;
+      case TypeId::float64: put(static_cast<double*>(nullptr)); break;
+      case TypeId::boolean:
+        for (int64_t i = 0; i < n; ++i) {
+          const size_t at = static_cast<size_t>(i) * cols.size() + c;
+          out.values[at] = arrow::get_bit(v.bool_bits(), v.offset() + i);
+          out.valid[at] = v.is_valid(i);
+        }
+        break;
+      default:
+        throw unsupported_type("value column " + std::to_string(c) +
+                               " must be numeric, got " + arrow::type_name(v.schema()));
+    }
+  }
+  return out;
+}
+
+// The output columns, filled row by row.
+class Outputs {
+ public:
+  Outputs(const Spec& spec, int64_t n) : spec_(spec), n_(n) {
+    for (size_t w = 0; w < spec.layout.windows.size(); ++w) {
+      add_column(true);
+      for (size_t c = 0; c < spec.aggs.size(); ++c) {
+        for (Agg a : spec.aggs[c]) add_column(a == Agg::count);
+      }
+    }
+  }
+
+  void write(int64_t row, size_t w, const WindowValues& v) {
+    size_t k = w * per_window();
+    set_int(k++, row, v.count);
+    for (size_t c = 0; c < spec_.aggs.size(); ++c) {
+      for (Agg a : spec_.aggs[c]) {
+        switch (a) {
+          case Agg::count: set_int(k, row, v.n[c]); break;
+          case Agg::sum: set_double(k, row, v.sum[c]); break;
+          case Agg::mean: set_double(k, row, v.mean[c]); break;
+          case Agg::min: set_double(k, row, v.min[c]); break;
+          case Agg::max: set_double(k, row, v.max[c]); break;
+          case Agg::last: set_double(k, row, v.last[c]); break;
+          case Agg::std: set_double(k, row, v.std[c]); break;
+        }
+        ++k;
+      }
+    }
+  }
+
+  [[nodiscard]] arrow::OwnedArray finish() {
+    auto table = std::make_unique<ArrayData>();
+    table->format = "+s";
+    table->length = n_;
+    table->buffers.emplace_back();
+    for (size_t k = 0; k < columns_.size(); ++k) {
+      int64_t valid = 0;
+      const uint8_t* bits = columns_[k]->buffers[0].data();
+      for (int64_t i = 0; i < n_; ++i) valid += arrow::get_bit(bits, i);
+      columns_[k]->null_count = n_ - valid;
+      columns_[k]->name = "f" + std::to_string(k);
+      table->children.push_back(std::move(columns_[k]));
+    }
+    return arrow::export_array(std::move(table));
+  }
+
+ private:
+  [[nodiscard]] size_t per_window() const {
+    size_t k = 1;
+    for (const auto& a : spec_.aggs) k += a.size();
+    return k;
+  }
+  void add_column(bool is_int) {
+    auto d = std::make_unique<ArrayData>();
+    d->format = is_int ? "l" : "g";
+    d->length = n_;
+    d->buffers.push_back(arrow::Buffer::zeroed(static_cast<size_t>((n_ + 7) / 8)));
+    d->buffers.push_back(arrow::Buffer::zeroed(static_cast<size_t>(n_) * 8));
+    columns_.push_back(std::move(d));
+  }
+  void set_int(size_t k, int64_t row, int64_t v) {
+    columns_[k]->buffers[1].as<int64_t>()[row] = v;
+    arrow::set_bit(columns_[k]->buffers[0].data(), row);
+  }
+  void set_double(size_t k, int64_t row, double v) {
+    if (std::isnan(v)) return;  // null (a NaN input value would also be null: documented)
+    columns_[k]->buffers[1].as<double>()[row] = v;
+    arrow::set_bit(columns_[k]->buffers[0].data(), row);
+  }
+
+  const Spec& spec_;
+  int64_t n_;
+  std::vector<std::unique_ptr<ArrayData>> columns_;
+};
+
+WindowValues make_values(size_t columns) {
+  WindowValues v;
+  v.n.assign(columns, 0);
+  v.sum.assign(columns, 0);
+  v.mean = v.std = v.min = v.max = v.last = v.sum;
+  return v;
+}
+
+}  // namespace
+
+arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& time,
+                           const std::vector<ArrayView>& values, const Spec& spec) {
+  const int64_t n = time.length();
+  const std::vector<int64_t> t = time_values(time);
+  const RowKeys row_keys = encode_keys(keys, n);
+  const RowValues rows = value_rows(values, n);
+  // Group rows by key: dense group ids in first-seen order, then a counting sort by group.
+  idmap::KeyPool groups(idmap::KeyType::string);
+  std::vector<int64_t> group(static_cast<size_t>(n), -1);
+  const hash::Xxh3 hasher(0);
+  for (int64_t i = 0; i < n; ++i) {
+    if (!row_keys.valid[static_cast<size_t>(i)]) continue;
+    const std::string_view k = row_keys.at(i);
+    const uint64_t h = hasher(k.data(), k.size());
+    int64_t g = groups.find(h, k);
+    if (g == idmap::FlatTable::kEmpty) g = groups.add(h, 0, k, 0, 0);
+    group[static_cast<size_t>(i)] = g;
+  }
+  const auto n_groups = static_cast<size_t>(groups.slots());
+  std::vector<int64_t> start(n_groups + 1, 0);
+  for (int64_t g : group) {
+    if (g >= 0) ++start[static_cast<size_t>(g) + 1];
+  }
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<int64_t> order(static_cast<size_t>(start.back()));
+  {
+    std::vector<int64_t> fill(start.begin(), start.end() - 1);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t g = group[static_cast<size_t>(i)];
+      if (g >= 0) order[static_cast<size_t>(fill[static_cast<size_t>(g)]++)] = i;
+    }
+  }
+  Outputs out(spec, n);
+  WindowValues v = make_values(rows.columns);
+  for (size_t g = 0; g < n_groups; ++g) {
+    auto first = order.begin() + start[g];
+    auto last = order.begin() + start[g + 1];
+    // Rows of a group in time order, ties in input order (already so for sorted input).
+    if (!std::is_sorted(first, last, [&](int64_t a, int64_t b) {
+          return t[static_cast<size_t>(a)] < t[static_cast<size_t>(b)];
+        })) {
+      std::stable_sort(first, last, [&](int64_t a, int64_t b) {
+        return t[static_cast<size_t>(a)] < t[static_cast<size_t>(b)];
+      });
+    }
+    KeyState state(spec.layout);
+    for (auto run = first; run != last;) {
+      const int64_t now = t[static_cast<size_t>(*run)];
+      auto end = run;
+      while (end != last && t[static_cast<size_t>(*end)] == now) {
+        const auto r = static_cast<size_t>(*end);
+        state.append(now, rows.values.data() + r * rows.columns, rows.valid.data() + r * rows.columns);
+        ++end;
+      }
+      state.advance(now, spec.layout);
+      for (size_t w = 0; w < spec.layout.windows.size(); ++w) {
+        state.emit(w, spec.layout, v);
+        for (auto it = run; it != end; ++it) out.write(*it, w, v);
+      }
+      state.trim(spec.layout);
+      run = end;
+    }
+  }
+  return out.finish();
+}
+
+}  // namespace featforge::window
