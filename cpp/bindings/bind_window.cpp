@@ -64,6 +64,86 @@ void register_window(py::module_& m) {
       },
       py::arg("batch"), py::arg("n_keys"), py::arg("windows"), py::arg("closed"),
       py::arg("aggs"));
+
+  py::class_<window::Aggregator>(m, "WindowAggregator")
+      .def(py::init([](const std::vector<int64_t>& windows, const std::string& closed,
+                       const std::vector<std::vector<std::string>>& aggs, int64_t lateness,
+                       const std::string& late, int64_t ttl) {
+             if (late != "drop" && late != "raise") {
+               throw std::invalid_argument("late must be 'drop' or 'raise', got '" + late + "'");
+             }
+             return std::make_unique<window::Aggregator>(
+                 make_spec(windows, closed, aggs), lateness,
+                 late == "drop" ? window::LatePolicy::drop : window::LatePolicy::raise, ttl);
+           }),
+           py::arg("windows"), py::arg("closed"), py::arg("aggs"), py::arg("allowed_lateness"),
+           py::arg("late"), py::arg("ttl"))
+      .def(
+          "transform",
+          [](window::Aggregator& self, const py::object& batch, size_t n_keys) {
+            arrow::OwnedArray input = import_array(batch);
+            arrow::OwnedArray out;
+            {
+              // Safe without the GIL: the aggregator and the imported batch are only touched
+              // here; Python-level callers serialise calls on one aggregator with a lock.
+              py::gil_scoped_release release;
+              const arrow::ArrayView view(input.schema.get(), input.array.get());
+              const Columns cols = split(view, n_keys);
+              out = self.transform(cols.keys, cols.time, cols.values);
+            }
+            return to_python(std::move(out));
+          },
+          py::arg("batch"), py::arg("n_keys"))
+      .def(
+          "query",
+          [](window::Aggregator& self, const py::object& keys, int64_t at) {
+            arrow::OwnedArray input = import_array(keys);
+            arrow::OwnedArray out;
+            {
+              py::gil_scoped_release release;
+              const arrow::ArrayView view(input.schema.get(), input.array.get());
+              if (view.id() != arrow::TypeId::struct_) {
+                throw std::invalid_argument("query expects a record batch of key columns");
+              }
+              out = self.query(view.children(), at);
+            }
+            return to_python(std::move(out));
+          },
+          py::arg("keys"), py::arg("at"))
+      .def("stats",
+           [](const window::Aggregator& self) {
+             const window::StreamStats s = self.stats();
+             py::dict d;
+             d["keys"] = s.keys;
+             d["events"] = s.events;
+             d["buffered_events"] = s.buffered;
+             d["late_dropped"] = s.late_dropped;
+             d["out_of_order"] = s.out_of_order;
+             d["expired_keys"] = s.expired_keys;
+             d["bytes"] = s.bytes;
+             d["watermark"] = s.watermark == INT64_MIN ? py::object(py::none()) : py::object(py::int_(s.watermark));
+             return d;
+           })
+      .def("serialize",
+           [](const window::Aggregator& self) {
+             std::string bytes;
+             {
+               py::gil_scoped_release release;
+               bytes = self.serialize();
+             }
+             return py::bytes(bytes);
+           })
+      .def_static(
+          "deserialize",
+          [](const py::bytes& data, const std::vector<int64_t>& windows, const std::string& closed,
+             const std::vector<std::vector<std::string>>& aggs) {
+            const std::string_view view = data;
+            Spec spec = make_spec(windows, closed, aggs);
+            py::gil_scoped_release release;
+            return std::make_unique<window::Aggregator>(
+                window::Aggregator::deserialize(view, std::move(spec)));
+          },
+          py::arg("data"), py::arg("windows"), py::arg("closed"), py::arg("aggs"));
 }
 
 }  // namespace featforge::bindings

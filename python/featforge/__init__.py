@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import compat
 from .idmap import IdMap
-from .window import WindowSpec, window_features
+from .window import WindowAggregator, WindowSpec, window_features
 from .hashing import cross, fid, get_num_threads, hash, hash_bucket, set_num_threads, text_hash
 
 try:
@@ -30,5 +30,6 @@ __all__ = [
     "set_num_threads",
     "text_hash",
     "window_features",
+    "WindowAggregator",
     "WindowSpec",
 ]

@@ -164,3 +164,205 @@ def window_features(data: Any, spec: WindowSpec) -> pa.Table:
     for name, column in zip(spec.output_names(), features.flatten()):
         out = out.append_column(name, column)
     return out
+
+
+def _time_scalar(value: Any, time_type: pa.DataType) -> int:
+    """A point in time as the time column's integer storage."""
+    if isinstance(value, bool):
+        raise TypeError("at must be an int or a timestamp")
+    if isinstance(value, int):
+        return value
+    try:
+        return pa.scalar(value, type=time_type).cast(pa.int64()).as_py()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        raise TypeError(f"at must be an int or a timestamp, got {type(value).__name__}") from None
+
+
+class WindowAggregator:
+    """Streaming window features: ``transform(batch)`` returns, for each row of a batch, the
+    features backfill would give it over everything seen so far, and updates per-key state.
+
+    Feeding a time-ordered stream in any batch sizes gives exactly the ``window_features``
+    result (``closed="left"``/``"none"`` always; ``"right"``/``"both"`` when a key's equal
+    timestamps do not straddle batches).
+
+    Args:
+        spec: the WindowSpec.
+        allowed_lateness: an event is *late* when its time is earlier than the latest time
+            already seen for its key minus this (a duration like the windows). Out-of-order events
+            within it are inserted in time order (later rows see them).
+        late: ``"drop"`` (null features, counted in ``stats()["late_dropped"]``) or ``"raise"``
+            (``ValueError``, nothing of the batch applied).
+        ttl: drop the state of keys idle for longer than this behind the newest time seen. Must
+            be at least the longest window plus ``allowed_lateness``, so no result can change
+            (assuming the stream as a whole is ordered up to ``allowed_lateness``).
+    """
+
+    def __init__(
+        self,
+        spec: WindowSpec,
+        *,
+        allowed_lateness: str | int = "0s",
+        late: str = "drop",
+        ttl: str | int | None = None,
+    ) -> None:
+        if not isinstance(spec, WindowSpec):
+            raise TypeError(f"spec must be a WindowSpec, got {type(spec).__name__}")
+        if late not in ("drop", "raise"):
+            raise ValueError(f"late must be 'drop' or 'raise', got {late!r}")
+        for name, value in (("allowed_lateness", allowed_lateness), ("ttl", ttl)):
+            if value is not None and not (value == "0s" or value == 0):
+                _parse_window(value, None)  # syntax
+        self.spec = spec
+        self.allowed_lateness = allowed_lateness
+        self.late = late
+        self.ttl = ttl
+        self._core: Any = None
+        self._time_type: pa.DataType | None = None
+
+    def _durations(self, time_type: pa.DataType) -> tuple[list[int], int, int]:
+        windows = [_parse_window(w, time_type) for w in self.spec.windows]
+        lateness = 0 if self.allowed_lateness in ("0s", 0) else _parse_window(self.allowed_lateness, time_type)
+        ttl = -1 if self.ttl is None else _parse_window(self.ttl, time_type)
+        return windows, lateness, ttl
+
+    def _ensure(self, time_type: pa.DataType) -> None:
+        if self._core is not None:
+            if time_type != self._time_type:
+                raise TypeError(
+                    f"{self.spec.time}: this aggregator's time column is {self._time_type}, "
+                    f"got {time_type}"
+                )
+            return
+        windows, lateness, ttl = self._durations(time_type)
+        aggs = [list(a) for a in self.spec.aggs.values()]
+        self._core = _core.WindowAggregator(windows, self.spec.closed, aggs, lateness, self.late, ttl)
+        self._time_type = time_type
+
+    def transform(self, batch: Any) -> pa.Table:
+        """The batch plus its window feature columns (see ``window_features``)."""
+        table = _table(batch)
+        columns, _ = _columns(table, self.spec)
+        self._ensure(table.column(self.spec.time).type)
+        record = pa.RecordBatch.from_arrays(columns, names=[f"c{i}" for i in range(len(columns))])
+        try:
+            result = self._core.transform(record, len(self.spec.keys))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"transform: {exc}") from None
+        out = table
+        for name, column in zip(self.spec.output_names(), pa.array(result).flatten()):
+            out = out.append_column(name, column)
+        return out
+
+    def query(self, keys: Any, *, at: Any) -> pa.Table:
+        """Current features for ``keys`` at time ``at`` (serving): what backfill would give a
+        row of that key at that time. ``keys`` is a column (one key) or a table of the key
+        columns. Unknown keys get empty windows."""
+        if isinstance(keys, (pa.Table, pa.RecordBatch)) or hasattr(keys, "columns"):
+            table = _table(keys)
+            key_columns = [table.column(k).combine_chunks() for k in self.spec.keys]
+        else:
+            if len(self.spec.keys) != 1:
+                raise ValueError(f"keys: give a table with the key columns {list(self.spec.keys)}")
+            from .idmap import _as_array
+
+            column = _as_array(keys, "keys")
+            key_columns = [column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column]
+        if self._core is None:
+            raise ValueError("query before any transform: the aggregator has no state yet")
+        when = _time_scalar(at, self._time_type)
+        record = pa.RecordBatch.from_arrays(key_columns, names=list(self.spec.keys))
+        result = pa.array(self._core.query(record, when))
+        out = pa.table(dict(zip(self.spec.keys, key_columns)))
+        for name, column in zip(self.spec.output_names(), result.flatten()):
+            out = out.append_column(name, column)
+        return out
+
+    def stats(self) -> dict:
+        """keys, events, buffered_events, late_dropped, out_of_order, expired_keys, bytes,
+        watermark."""
+        if self._core is None:
+            return {"keys": 0, "events": 0, "buffered_events": 0, "late_dropped": 0,
+                    "out_of_order": 0, "expired_keys": 0, "bytes": 0, "watermark": None}
+        return dict(self._core.stats())
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def _header(self) -> dict:
+        return {
+            "format": "featforge-window-aggregator",
+            "version": 1,
+            "spec": {"key": list(self.spec.keys), "time": self.spec.time,
+                     "aggs": {k: list(v) for k, v in self.spec.aggs.items()},
+                     "windows": list(self.spec.windows), "closed": self.spec.closed},
+            "allowed_lateness": self.allowed_lateness,
+            "late": self.late,
+            "ttl": self.ttl,
+            "time_type": None if self._time_type is None else str(self._time_type),
+        }
+
+    def __getstate__(self) -> bytes:
+        import json
+
+        header = json.dumps(self._header()).encode()
+        state = b"" if self._core is None else self._core.serialize()
+        return len(header).to_bytes(8, "little") + header + state
+
+    def __setstate__(self, data: bytes) -> None:
+        import json
+
+        try:
+            size = int.from_bytes(data[:8], "little")
+            header = json.loads(data[8 : 8 + size].decode())
+            if header.get("format") != "featforge-window-aggregator":
+                raise ValueError("not a featforge window aggregator checkpoint")
+            if header.get("version") != 1:
+                raise ValueError(f"checkpoint version {header.get('version')} is not supported")
+            s = header["spec"]
+            spec = WindowSpec(key=s["key"], time=s["time"], aggs=s["aggs"],
+                              windows=s["windows"], closed=s["closed"])
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"window checkpoint is truncated or corrupt ({exc})") from None
+        self.__init__(spec, allowed_lateness=header["allowed_lateness"], late=header["late"],
+                      ttl=header["ttl"])
+        state = data[8 + size :]
+        if header["time_type"] is not None:
+            time_type = _type_from_string(header["time_type"])
+            windows, _, _ = self._durations(time_type)
+            aggs = [list(a) for a in spec.aggs.values()]
+            self._core = _core.WindowAggregator.deserialize(state, windows, spec.closed, aggs)
+            self._time_type = time_type
+        elif state:
+            raise ValueError("window checkpoint is corrupt (state without a time type)")
+
+    def save(self, path: Any) -> None:
+        """Checkpoint atomically (temp file, fsync, rename); versioned and checksummed."""
+        import os
+
+        path = os.fspath(path)
+        tmp = f"{path}.tmp.{os.getpid()}"
+        with open(tmp, "wb") as f:
+            f.write(self.__getstate__())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Any) -> WindowAggregator:
+        """Restore a checkpoint exactly; a damaged file raises ValueError."""
+        with open(path, "rb") as f:
+            data = f.read()
+        self = cls.__new__(cls)
+        self.__setstate__(data)
+        return self
+
+
+def _type_from_string(name: str) -> pa.DataType:
+    if name in ("int64", "int32"):
+        return getattr(pa, name)()
+    match = re.match(r"^timestamp\[(s|ms|us|ns)(?:, tz=(.+))?\]$", name)
+    if match:
+        return pa.timestamp(match.group(1), tz=match.group(2))
+    if name in ("date32[day]", "date64[ms]"):
+        return pa.date32() if name.startswith("date32") else pa.date64()
+    raise ValueError(f"window checkpoint names an unknown time type {name!r}")

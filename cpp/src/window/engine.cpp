@@ -335,3 +335,250 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
 }
 
 }  // namespace featforge::window
+
+#include "featforge/io/binary.h"
+
+namespace featforge::window {
+
+Aggregator::Aggregator(Spec spec, int64_t allowed_lateness, LatePolicy late, int64_t ttl)
+    : spec_(std::move(spec)), lateness_(allowed_lateness), late_(late), ttl_(ttl) {
+  if (lateness_ < 0) throw std::invalid_argument("allowed_lateness must be >= 0");
+  if (ttl_ >= 0) {
+    const int64_t longest = *std::max_element(spec_.layout.windows.begin(), spec_.layout.windows.end());
+    if (ttl_ < longest + lateness_) {
+      throw std::invalid_argument(
+          "ttl must be at least the longest window plus allowed_lateness, or dropping an idle "
+          "key could change a result");
+    }
+  }
+}
+
+arrow::OwnedArray Aggregator::transform(const std::vector<ArrayView>& keys, const ArrayView& time,
+                                        const std::vector<ArrayView>& values) {
+  const int64_t n = time.length();
+  const std::vector<int64_t> t = time_values(time);
+  const RowKeys row_keys = encode_keys(keys, n);
+  const RowValues rows = value_rows(values, n);
+  const hash::Xxh3 hasher(0);
+  // Pass 1: the state of every row (created for new keys) and lateness, before anything changes.
+  std::vector<int64_t> slot(static_cast<size_t>(n), -1);
+  std::vector<uint8_t> late(static_cast<size_t>(n), 0);
+  std::vector<int64_t> created;
+  std::vector<int64_t> latest;  // per slot: latest time including this batch's earlier rows
+  for (int64_t i = 0; i < n; ++i) {
+    if (!row_keys.valid[static_cast<size_t>(i)]) continue;
+    const std::string_view k = row_keys.at(i);
+    const uint64_t h = hasher(k.data(), k.size());
+    int64_t s = index_.find(h, k);
+    if (s == idmap::FlatTable::kEmpty) {
+      s = index_.add(h, 0, k, 0, 0);
+      created.push_back(s);
+      if (static_cast<size_t>(s) >= states_.size()) {
+        states_.resize(static_cast<size_t>(s) + 1);
+        live_.resize(static_cast<size_t>(s) + 1, 0);
+      }
+      states_[static_cast<size_t>(s)] = KeyState(spec_.layout);
+      live_[static_cast<size_t>(s)] = 1;
+    }
+    if (latest.size() <= static_cast<size_t>(s)) latest.resize(states_.size(), INT64_MIN);
+    slot[static_cast<size_t>(i)] = s;
+    int64_t& seen = latest[static_cast<size_t>(s)];
+    if (seen == INT64_MIN) seen = states_[static_cast<size_t>(s)].latest();
+    const int64_t ti = t[static_cast<size_t>(i)];
+    if (seen != INT64_MIN && ti < seen - lateness_) {
+      if (late_ == LatePolicy::raise) {
+        for (int64_t c : created) {
+          index_.remove(c);
+          live_[static_cast<size_t>(c)] = 0;
+          states_[static_cast<size_t>(c)] = KeyState();
+        }
+        throw std::invalid_argument("late event at row " + std::to_string(i) + ": time " +
+                                    std::to_string(ti) + " is more than allowed_lateness before "
+                                    "its key's latest time " + std::to_string(seen));
+      }
+      late[static_cast<size_t>(i)] = 1;
+      continue;
+    }
+    seen = std::max(seen, ti);
+  }
+  // Pass 2: per key, its rows in batch order; runs of equal times advance the state together.
+  std::vector<int64_t> order;
+  order.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    if (slot[static_cast<size_t>(i)] >= 0 && !late[static_cast<size_t>(i)]) order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return slot[static_cast<size_t>(a)] < slot[static_cast<size_t>(b)];
+  });
+  Outputs out(spec_, n);
+  WindowValues v = make_values(rows.columns);
+  const size_t windows = spec_.layout.windows.size();
+  for (size_t i = 0; i < order.size();) {
+    const int64_t row = order[i];
+    KeyState& state = states_[static_cast<size_t>(slot[static_cast<size_t>(row)])];
+    const int64_t now = t[static_cast<size_t>(row)];
+    const double* vals = rows.values.data() + static_cast<size_t>(row) * rows.columns;
+    const uint8_t* valid = rows.valid.data() + static_cast<size_t>(row) * rows.columns;
+    if (state.has_events() && now < state.latest()) {
+      // Out of order but within the allowed lateness: insert in time order; rows after it see it.
+      state.insert_out_of_order(now, vals, valid, state.latest(), spec_.layout);
+      for (size_t w = 0; w < windows; ++w) {
+        state.scan(now, w, spec_.layout, v);
+        out.write(row, w, v);
+      }
+      ++counters_.out_of_order;
+      ++counters_.events;
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < order.size() && slot[static_cast<size_t>(order[end])] == slot[static_cast<size_t>(row)] &&
+           t[static_cast<size_t>(order[end])] == now) {
+      const auto r = static_cast<size_t>(order[end]);
+      state.append(now, rows.values.data() + r * rows.columns, rows.valid.data() + r * rows.columns);
+      ++end;
+    }
+    state.advance(now, spec_.layout);
+    for (size_t w = 0; w < windows; ++w) {
+      state.emit(w, spec_.layout, v);
+      for (size_t k = i; k < end; ++k) out.write(order[k], w, v);
+    }
+    state.trim(spec_.layout);
+    counters_.events += static_cast<int64_t>(end - i);
+    i = end;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (late[static_cast<size_t>(i)]) ++counters_.late_dropped;
+    if (slot[static_cast<size_t>(i)] >= 0) watermark_ = std::max(watermark_, t[static_cast<size_t>(i)]);
+  }
+  if (ttl_ >= 0 && watermark_ != INT64_MIN) {
+    for (size_t s = 0; s < states_.size(); ++s) {
+      if (live_[s] && states_[s].latest() < watermark_ - ttl_) {
+        index_.remove(static_cast<int64_t>(s));
+        states_[s] = KeyState();
+        live_[s] = 0;
+        ++counters_.expired_keys;
+      }
+    }
+  }
+  return out.finish();
+}
+
+arrow::OwnedArray Aggregator::query(const std::vector<ArrayView>& keys, int64_t at) {
+  if (keys.empty()) throw std::invalid_argument("query needs the key columns");
+  const int64_t n = keys[0].length();
+  const RowKeys row_keys = encode_keys(keys, n);
+  const hash::Xxh3 hasher(0);
+  Outputs out(spec_, n);
+  WindowValues v = make_values(spec_.layout.columns.size());
+  const KeyState empty(spec_.layout);
+  for (int64_t i = 0; i < n; ++i) {
+    if (!row_keys.valid[static_cast<size_t>(i)]) continue;
+    const std::string_view k = row_keys.at(i);
+    const int64_t s = index_.find(hasher(k.data(), k.size()), k);
+    const KeyState& state = s == idmap::FlatTable::kEmpty ? empty : states_[static_cast<size_t>(s)];
+    for (size_t w = 0; w < spec_.layout.windows.size(); ++w) {
+      state.scan(at, w, spec_.layout, v);
+      out.write(i, w, v);
+    }
+  }
+  return out.finish();
+}
+
+StreamStats Aggregator::stats() const {
+  StreamStats s = counters_;
+  s.keys = index_.size();
+  s.buffered = 0;
+  s.bytes = index_.bytes();
+  for (size_t k = 0; k < states_.size(); ++k) {
+    if (!live_[k]) continue;
+    s.buffered += static_cast<int64_t>(states_[k].buffered());
+    s.bytes += static_cast<int64_t>(states_[k].bytes());
+  }
+  s.watermark = watermark_;
+  return s;
+}
+
+namespace {
+constexpr std::string_view kAggMagic = "FFWAGG01";
+constexpr std::string_view kAggEnd = "FFWEND01";
+constexpr uint32_t kAggVersion = 1;
+
+std::string describe(const Spec& spec) {
+  std::string d = "closed=" + std::to_string(static_cast<int>(spec.layout.closed)) + ";windows=";
+  for (int64_t w : spec.layout.windows) d += std::to_string(w) + ",";
+  d += ";aggs=";
+  for (const auto& col : spec.aggs) {
+    for (Agg a : col) d += std::to_string(static_cast<int>(a));
+    d += "|";
+  }
+  return d;
+}
+}  // namespace
+
+std::string Aggregator::serialize() const {
+  io::Writer w;
+  w.put_bytes(kAggMagic);
+  w.put(kAggVersion);
+  w.put_string(describe(spec_));
+  w.put(lateness_);
+  w.put(static_cast<uint8_t>(late_));
+  w.put(ttl_);
+  w.put(watermark_);
+  for (int64_t c : {counters_.events, counters_.late_dropped, counters_.out_of_order,
+                    counters_.expired_keys}) {
+    w.put(c);
+  }
+  w.put(static_cast<int64_t>(states_.size()));
+  for (size_t s = 0; s < states_.size(); ++s) {
+    w.put(live_[s]);
+    if (!live_[s]) continue;
+    w.put_string(index_.str_key(static_cast<int64_t>(s)));
+    states_[s].write(w);
+  }
+  io::seal(w, kAggEnd);
+  return std::move(w.str());
+}
+
+Aggregator Aggregator::deserialize(std::string_view bytes, Spec spec) {
+  const std::string_view body = io::unseal(bytes, kAggMagic, kAggEnd, "window state file");
+  io::Reader r(body, "window state file");
+  r.take(kAggMagic.size());
+  const auto version = r.get<uint32_t>();
+  if (version != kAggVersion) {
+    r.fail("of format version " + std::to_string(version) + "; this featforge reads " +
+           std::to_string(kAggVersion));
+  }
+  if (r.get_string() != describe(spec)) {
+    throw std::invalid_argument("window state file was written for a different WindowSpec");
+  }
+  const auto lateness = r.get<int64_t>();
+  const auto late = r.get<uint8_t>();
+  const auto ttl = r.get<int64_t>();
+  if (late > 1) r.fail("corrupt (late policy)");
+  Aggregator agg(std::move(spec), lateness, static_cast<LatePolicy>(late), ttl);
+  agg.watermark_ = r.get<int64_t>();
+  agg.counters_.events = r.get<int64_t>();
+  agg.counters_.late_dropped = r.get<int64_t>();
+  agg.counters_.out_of_order = r.get<int64_t>();
+  agg.counters_.expired_keys = r.get<int64_t>();
+  const auto slots = r.get<int64_t>();
+  if (slots < 0 || slots > static_cast<int64_t>(body.size())) r.fail("corrupt (key count)");
+  agg.states_.resize(static_cast<size_t>(slots));
+  agg.live_.assign(static_cast<size_t>(slots), 0);
+  const hash::Xxh3 hasher(0);
+  for (int64_t s = 0; s < slots; ++s) {
+    const auto live = r.get<uint8_t>();
+    if (live == 0) continue;
+    const std::string key = r.get_string();
+    const uint64_t h = hasher(key.data(), key.size());
+    if (agg.index_.find(h, std::string_view(key)) != idmap::FlatTable::kEmpty) r.fail("corrupt (duplicate key)");
+    agg.index_.add_at(s, h, 0, key, 0, 0);
+    agg.states_[static_cast<size_t>(s)].read(r, agg.spec_.layout);
+    agg.live_[static_cast<size_t>(s)] = 1;
+  }
+  if (!r.done()) r.fail("corrupt (trailing bytes)");
+  return agg;
+}
+
+}  // namespace featforge::window

@@ -244,3 +244,83 @@ size_t KeyState::bytes() const noexcept {
 }
 
 }  // namespace featforge::window
+
+namespace featforge::window {
+
+template <class Writer>
+void KeyState::write(Writer& w) const {
+  w.put(static_cast<uint64_t>(columns_));
+  w.put(base_);
+  w.put(hi_);
+  w.put(latest_);
+  w.put_vector(times_);
+  w.put_vector(values_);
+  w.put_vector(valid_);
+  w.put_vector(lo_);
+  w.put_vector(last_valid_);
+  for (const Accumulator& a : acc_) {
+    w.put(a.n);
+    w.put(a.sum);
+    w.put(a.comp);
+    w.put(a.mean);
+    w.put(a.m2);
+    w.put(a.m2_peak);
+    w.put(static_cast<uint8_t>(a.dirty));
+    w.put_vector(a.min_q.items());
+    w.put_vector(a.max_q.items());
+  }
+}
+
+template <class Reader>
+void KeyState::read(Reader& r, const Layout& layout) {
+  *this = KeyState(layout);
+  if (r.template get<uint64_t>() != columns_) r.fail("corrupt (column count)");
+  base_ = r.template get<int64_t>();
+  hi_ = r.template get<int64_t>();
+  latest_ = r.template get<int64_t>();
+  times_ = r.template get_vector<int64_t>();
+  values_ = r.template get_vector<double>();
+  valid_ = r.template get_vector<uint8_t>();
+  lo_ = r.template get_vector<int64_t>();
+  last_valid_ = r.template get_vector<int64_t>();
+  const auto events = static_cast<int64_t>(times_.size());
+  if (values_.size() != times_.size() * columns_ || valid_.size() != values_.size() ||
+      lo_.size() != layout.windows.size() || last_valid_.size() != columns_ || hi_ < base_ ||
+      hi_ > base_ + events) {
+    r.fail("corrupt (window state)");
+  }
+  auto check_id = [&](int64_t id) {
+    if (id < base_ || id >= base_ + events) r.fail("corrupt (event id)");
+  };
+  for (int64_t lo : lo_) {
+    if (lo < base_ || lo > hi_) r.fail("corrupt (window start)");
+  }
+  for (Accumulator& a : acc_) {
+    a.n = r.template get<int64_t>();
+    a.sum = r.template get<double>();
+    a.comp = r.template get<double>();
+    a.mean = r.template get<double>();
+    a.m2 = r.template get<double>();
+    a.m2_peak = r.template get<double>();
+    a.dirty = r.template get<uint8_t>() != 0;
+    auto min_q = r.template get_vector<int64_t>();
+    auto max_q = r.template get_vector<int64_t>();
+    for (int64_t id : min_q) check_id(id);
+    for (int64_t id : max_q) check_id(id);
+    if (a.n < 0 || a.n > events) r.fail("corrupt (window count)");
+    a.min_q.assign(std::move(min_q));
+    a.max_q.assign(std::move(max_q));
+  }
+  for (int64_t id : last_valid_) {
+    if (id != -1 && (id < 0 || id >= base_ + events)) r.fail("corrupt (last value)");
+  }
+}
+
+}  // namespace featforge::window
+
+#include "featforge/io/binary.h"
+
+namespace featforge::window {
+template void KeyState::write<io::Writer>(io::Writer&) const;
+template void KeyState::read<io::Reader>(io::Reader&, const Layout&);
+}  // namespace featforge::window
