@@ -182,80 +182,118 @@ RowValues value_rows(const std::vector<ArrayView>& cols, int64_t n) {
   return out;
 }
 
-// The output columns, filled row by row.
+// The output columns. Rows are written at positions 0..m-1 in processing (key-grouped) order,
+// sequentially, and finish() scatters every column once to input order: far fewer cache misses
+// than writing each feature straight to its scattered input row.
 class Outputs {
  public:
-  Outputs(const Spec& spec, int64_t n) : spec_(spec), n_(n) {
+  Outputs(const Spec& spec, int64_t rows, int64_t positions) : n_(rows), m_(positions) {
     for (size_t w = 0; w < spec.layout.windows.size(); ++w) {
-      add_column(true);
+      add_column(Kind::count, 0);
       for (size_t c = 0; c < spec.aggs.size(); ++c) {
-        for (Agg a : spec.aggs[c]) add_column(a == Agg::count);
+        for (Agg a : spec.aggs[c]) add_column(kind_of(a), c);
       }
+    }
+    per_window_ = columns_.size() / spec.layout.windows.size();
+  }
+
+  void write(int64_t pos, size_t w, const WindowValues& v) {
+    const size_t first = w * per_window_;
+    for (size_t k = first; k < first + per_window_; ++k) {
+      Column& col = columns_[k];
+      const size_t c = col.source;
+      double x = 0;
+      switch (col.kind) {
+        case Kind::count: col.ints[pos] = v.count; col.valid[pos] = 1; continue;
+        case Kind::value_count: col.ints[pos] = v.n[c]; col.valid[pos] = 1; continue;
+        case Kind::sum: x = v.sum[c]; break;
+        case Kind::mean: x = v.mean[c]; break;
+        case Kind::min: x = v.min[c]; break;
+        case Kind::max: x = v.max[c]; break;
+        case Kind::last: x = v.last[c]; break;
+        case Kind::std: x = v.std[c]; break;
+      }
+      col.doubles[pos] = x;
+      col.valid[pos] = !std::isnan(x);  // NaN marks null (so a NaN input value is null too)
     }
   }
 
-  void write(int64_t row, size_t w, const WindowValues& v) {
-    size_t k = w * per_window();
-    set_int(k++, row, v.count);
-    for (size_t c = 0; c < spec_.aggs.size(); ++c) {
-      for (Agg a : spec_.aggs[c]) {
-        switch (a) {
-          case Agg::count: set_int(k, row, v.n[c]); break;
-          case Agg::sum: set_double(k, row, v.sum[c]); break;
-          case Agg::mean: set_double(k, row, v.mean[c]); break;
-          case Agg::min: set_double(k, row, v.min[c]); break;
-          case Agg::max: set_double(k, row, v.max[c]); break;
-          case Agg::last: set_double(k, row, v.last[c]); break;
-          case Agg::std: set_double(k, row, v.std[c]); break;
-        }
-        ++k;
-      }
-    }
-  }
-
-  [[nodiscard]] arrow::OwnedArray finish() {
+  // `row_of[pos]` is the input row of each written position (empty: positions are rows).
+  [[nodiscard]] arrow::OwnedArray finish(const std::vector<int64_t>& row_of) {
     auto table = std::make_unique<ArrayData>();
     table->format = "+s";
     table->length = n_;
     table->buffers.emplace_back();
     for (size_t k = 0; k < columns_.size(); ++k) {
+      Column& col = columns_[k];
+      const bool is_int = col.kind == Kind::count || col.kind == Kind::value_count;
+      auto d = std::make_unique<ArrayData>();
+      d->format = is_int ? "l" : "g";
+      d->name = "f" + std::to_string(k);
+      d->length = n_;
+      arrow::Buffer bits = arrow::Buffer::zeroed(static_cast<size_t>((n_ + 7) / 8));
+      // Rows not written (null keys) read 0; when every row is written, skip the zeroing.
+      arrow::Buffer values = m_ == n_ ? arrow::Buffer(static_cast<size_t>(n_) * 8)
+                                      : arrow::Buffer::zeroed(static_cast<size_t>(n_) * 8);
       int64_t valid = 0;
-      const uint8_t* bits = columns_[k]->buffers[0].data();
-      for (int64_t i = 0; i < n_; ++i) valid += arrow::get_bit(bits, i);
-      columns_[k]->null_count = n_ - valid;
-      columns_[k]->name = "f" + std::to_string(k);
-      table->children.push_back(std::move(columns_[k]));
+      for (int64_t p = 0; p < m_; ++p) {
+        const int64_t row = row_of.empty() ? p : row_of[static_cast<size_t>(p)];
+        const bool ok = col.valid[p] != 0;
+        if (is_int) {
+          values.as<int64_t>()[row] = ok ? col.ints[p] : 0;
+        } else {
+          values.as<double>()[row] = ok ? col.doubles[p] : 0.0;
+        }
+        if (ok) {
+          arrow::set_bit(bits.data(), row);
+          ++valid;
+        }
+      }
+      d->null_count = n_ - valid;
+      d->buffers.push_back(std::move(bits));
+      d->buffers.push_back(std::move(values));
+      table->children.push_back(std::move(d));
     }
     return arrow::export_array(std::move(table));
   }
 
  private:
-  [[nodiscard]] size_t per_window() const {
-    size_t k = 1;
-    for (const auto& a : spec_.aggs) k += a.size();
-    return k;
+  enum class Kind { count, value_count, sum, mean, min, max, last, std };
+  struct Column {
+    Kind kind;
+    size_t source;  // value column
+    // Values start uninitialised (finish() reads them only where valid is set).
+    std::unique_ptr<int64_t[]> ints;
+    std::unique_ptr<double[]> doubles;
+    std::unique_ptr<uint8_t[]> valid;
+  };
+  static Kind kind_of(Agg a) {
+    switch (a) {
+      case Agg::count: return Kind::value_count;
+      case Agg::sum: return Kind::sum;
+      case Agg::mean: return Kind::mean;
+      case Agg::min: return Kind::min;
+      case Agg::max: return Kind::max;
+      case Agg::last: return Kind::last;
+      case Agg::std: return Kind::std;
+    }
+    return Kind::sum;
   }
-  void add_column(bool is_int) {
-    auto d = std::make_unique<ArrayData>();
-    d->format = is_int ? "l" : "g";
-    d->length = n_;
-    d->buffers.push_back(arrow::Buffer::zeroed(static_cast<size_t>((n_ + 7) / 8)));
-    d->buffers.push_back(arrow::Buffer::zeroed(static_cast<size_t>(n_) * 8));
-    columns_.push_back(std::move(d));
-  }
-  void set_int(size_t k, int64_t row, int64_t v) {
-    columns_[k]->buffers[1].as<int64_t>()[row] = v;
-    arrow::set_bit(columns_[k]->buffers[0].data(), row);
-  }
-  void set_double(size_t k, int64_t row, double v) {
-    if (std::isnan(v)) return;  // null (a NaN input value would also be null: documented)
-    columns_[k]->buffers[1].as<double>()[row] = v;
-    arrow::set_bit(columns_[k]->buffers[0].data(), row);
+  void add_column(Kind kind, size_t source) {
+    Column col{kind, source, nullptr, nullptr, nullptr};
+    const auto m = static_cast<size_t>(m_);
+    if (kind == Kind::count || kind == Kind::value_count) {
+      col.ints.reset(new int64_t[m]);
+    } else {
+      col.doubles.reset(new double[m]);
+    }
+    col.valid.reset(new uint8_t[m]());  // zeroed: a position never written (a null key) is null
+    columns_.push_back(std::move(col));
   }
 
-  const Spec& spec_;
-  int64_t n_;
-  std::vector<std::unique_ptr<ArrayData>> columns_;
+  int64_t n_, m_;
+  size_t per_window_ = 1;
+  std::vector<Column> columns_;
 };
 
 WindowValues make_values(size_t columns) {
@@ -300,38 +338,76 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
       if (g >= 0) order[static_cast<size_t>(fill[static_cast<size_t>(g)]++)] = i;
     }
   }
-  Outputs out(spec, n);
-  WindowValues v = make_values(rows.columns);
-  for (size_t g = 0; g < n_groups; ++g) {
-    auto first = order.begin() + start[g];
-    auto last = order.begin() + start[g + 1];
-    // Rows of a group in time order, ties in input order (already so for sorted input).
-    if (!std::is_sorted(first, last, [&](int64_t a, int64_t b) {
-          return t[static_cast<size_t>(a)] < t[static_cast<size_t>(b)];
-        })) {
-      std::stable_sort(first, last, [&](int64_t a, int64_t b) {
-        return t[static_cast<size_t>(a)] < t[static_cast<size_t>(b)];
-      });
+  // Gather times and values into key-grouped order once (prefetching ahead): the per-key pass
+  // then reads sequentially instead of chasing scattered rows.
+  const size_t m = order.size();
+  const size_t cols = rows.columns;
+  std::vector<int64_t> gt(m);
+  std::vector<double> gv(m * cols);
+  std::vector<uint8_t> gvalid(m * cols);
+  constexpr size_t kAhead = 16;
+  for (size_t k = 0; k < m; ++k) {
+    if (k + kAhead < m) {
+      const auto ahead = static_cast<size_t>(order[k + kAhead]);
+      __builtin_prefetch(&t[ahead]);
+      __builtin_prefetch(&rows.values[ahead * cols]);
+      __builtin_prefetch(&rows.valid[ahead * cols]);
     }
-    KeyState state(spec.layout);
-    for (auto run = first; run != last;) {
-      const int64_t now = t[static_cast<size_t>(*run)];
-      auto end = run;
-      while (end != last && t[static_cast<size_t>(*end)] == now) {
-        const auto r = static_cast<size_t>(*end);
-        state.append(now, rows.values.data() + r * rows.columns, rows.valid.data() + r * rows.columns);
+    const auto r = static_cast<size_t>(order[k]);
+    gt[k] = t[r];
+    for (size_t c = 0; c < cols; ++c) {
+      gv[k * cols + c] = rows.values[r * cols + c];
+      gvalid[k * cols + c] = rows.valid[r * cols + c];
+    }
+  }
+  Outputs out(spec, n, static_cast<int64_t>(m));
+  WindowValues v = make_values(rows.columns);
+  KeyState state(spec.layout);
+  for (size_t g = 0; g < n_groups; ++g) {
+    const auto first = static_cast<size_t>(start[g]);
+    const auto last = static_cast<size_t>(start[g + 1]);
+    // Rows of a group in time order, ties in input order. Already so for time-sorted input;
+    // otherwise sort this group's positions (and their gathered data) by time.
+    bool sorted = true;
+    for (size_t k = first + 1; k < last && sorted; ++k) sorted = gt[k - 1] <= gt[k];
+    if (!sorted) {
+      std::vector<size_t> idx(last - first);
+      std::iota(idx.begin(), idx.end(), first);
+      std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return gt[a] < gt[b]; });
+      std::vector<int64_t> o2, t2;
+      std::vector<double> v2;
+      std::vector<uint8_t> ok2;
+      for (size_t k : idx) {
+        o2.push_back(order[k]);
+        t2.push_back(gt[k]);
+        for (size_t c = 0; c < cols; ++c) {
+          v2.push_back(gv[k * cols + c]);
+          ok2.push_back(gvalid[k * cols + c]);
+        }
+      }
+      std::copy(o2.begin(), o2.end(), order.begin() + static_cast<std::ptrdiff_t>(first));
+      std::copy(t2.begin(), t2.end(), gt.begin() + static_cast<std::ptrdiff_t>(first));
+      std::copy(v2.begin(), v2.end(), gv.begin() + static_cast<std::ptrdiff_t>(first * cols));
+      std::copy(ok2.begin(), ok2.end(), gvalid.begin() + static_cast<std::ptrdiff_t>(first * cols));
+    }
+    state.reset();
+    for (size_t run = first; run < last;) {
+      const int64_t now = gt[run];
+      size_t end = run;
+      while (end < last && gt[end] == now) {
+        state.append(now, gv.data() + end * cols, gvalid.data() + end * cols);
         ++end;
       }
       state.advance(now, spec.layout);
       for (size_t w = 0; w < spec.layout.windows.size(); ++w) {
         state.emit(w, spec.layout, v);
-        for (auto it = run; it != end; ++it) out.write(*it, w, v);
+        for (size_t k = run; k < end; ++k) out.write(static_cast<int64_t>(k), w, v);
       }
       state.trim(spec.layout);
       run = end;
     }
   }
-  return out.finish();
+  return out.finish(order);
 }
 
 }  // namespace featforge::window
@@ -410,7 +486,7 @@ arrow::OwnedArray Aggregator::transform(const std::vector<ArrayView>& keys, cons
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
     return slot[static_cast<size_t>(a)] < slot[static_cast<size_t>(b)];
   });
-  Outputs out(spec_, n);
+  Outputs out(spec_, n, static_cast<int64_t>(order.size()));
   WindowValues v = make_values(rows.columns);
   const size_t windows = spec_.layout.windows.size();
   for (size_t i = 0; i < order.size();) {
@@ -424,7 +500,7 @@ arrow::OwnedArray Aggregator::transform(const std::vector<ArrayView>& keys, cons
       state.insert_out_of_order(now, vals, valid, state.latest(), spec_.layout);
       for (size_t w = 0; w < windows; ++w) {
         state.scan(now, w, spec_.layout, v);
-        out.write(row, w, v);
+        out.write(static_cast<int64_t>(i), w, v);
       }
       ++counters_.out_of_order;
       ++counters_.events;
@@ -441,7 +517,7 @@ arrow::OwnedArray Aggregator::transform(const std::vector<ArrayView>& keys, cons
     state.advance(now, spec_.layout);
     for (size_t w = 0; w < windows; ++w) {
       state.emit(w, spec_.layout, v);
-      for (size_t k = i; k < end; ++k) out.write(order[k], w, v);
+      for (size_t k = i; k < end; ++k) out.write(static_cast<int64_t>(k), w, v);
     }
     state.trim(spec_.layout);
     counters_.events += static_cast<int64_t>(end - i);
@@ -461,7 +537,7 @@ arrow::OwnedArray Aggregator::transform(const std::vector<ArrayView>& keys, cons
       }
     }
   }
-  return out.finish();
+  return out.finish(order);
 }
 
 arrow::OwnedArray Aggregator::query(const std::vector<ArrayView>& keys, int64_t at) {
@@ -469,7 +545,7 @@ arrow::OwnedArray Aggregator::query(const std::vector<ArrayView>& keys, int64_t 
   const int64_t n = keys[0].length();
   const RowKeys row_keys = encode_keys(keys, n);
   const hash::Xxh3 hasher(0);
-  Outputs out(spec_, n);
+  Outputs out(spec_, n, n);
   WindowValues v = make_values(spec_.layout.columns.size());
   const KeyState empty(spec_.layout);
   for (int64_t i = 0; i < n; ++i) {
@@ -482,7 +558,7 @@ arrow::OwnedArray Aggregator::query(const std::vector<ArrayView>& keys, int64_t 
       out.write(i, w, v);
     }
   }
-  return out.finish();
+  return out.finish({});
 }
 
 StreamStats Aggregator::stats() const {

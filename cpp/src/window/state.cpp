@@ -21,10 +21,30 @@ KeyState::KeyState(const Layout& layout)
       acc_(layout.windows.size() * layout.columns.size()),
       last_valid_(layout.columns.size(), -1) {}
 
+void KeyState::reset() {
+  base_ = 0;
+  times_.clear();
+  values_.clear();
+  valid_.clear();
+  hi_ = 0;
+  std::fill(lo_.begin(), lo_.end(), 0);
+  for (Accumulator& a : acc_) {
+    a.n = 0;
+    a.sum = a.comp = a.mean = a.m2 = a.m2_peak = 0;
+    a.dirty = false;
+    a.min_q.assign({});
+    a.max_q.assign({});
+  }
+  std::fill(last_valid_.begin(), last_valid_.end(), -1);
+  latest_ = std::numeric_limits<int64_t>::min();
+}
+
 void KeyState::append(int64_t time, const double* values, const uint8_t* valid) {
   times_.push_back(time);
-  values_.insert(values_.end(), values, values + columns_);
-  valid_.insert(valid_.end(), valid, valid + columns_);
+  for (size_t c = 0; c < columns_; ++c) {
+    values_.push_back(values[c]);
+    valid_.push_back(valid[c]);
+  }
   latest_ = std::max(latest_, time);
 }
 

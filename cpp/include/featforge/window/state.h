@@ -88,6 +88,8 @@ class KeyState {
   KeyState() = default;
   explicit KeyState(const Layout& layout);
 
+  // Empties the state for another key, keeping allocated capacity (backfill reuses one state).
+  void reset();
   // Appends events (time >= every buffered event's time) without evaluating anything yet.
   void append(int64_t time, const double* values, const uint8_t* valid);
   // Moves the window pointers to time t (non-decreasing across calls): adds events with time < t
