@@ -12,21 +12,19 @@ from featforge import cli, datagen
 def test_demo_writes_features(tmp_path, capsys):
     out = tmp_path / "demo"
     assert cli.main(["demo", "--rows", "25000", "--batch-rows", "10000", "--output", str(out)]) == 0
-    table = pq.read_table(out / "features.parquet")
+    table = pq.read_table(out / "part-00000.parquet")
     assert table.num_rows == 25000
-    for name, column, fn, kwargs in cli.DEMO_FEATURES:
-        assert name in table.column_names
-    # each feature column equals the standalone function on the same generated data
-    source = pq.read_table(out / "features.parquet", columns=["user_id", "country"])
-    assert table.column("user_fid").to_pylist() == featforge.fid(source.column("user_id"), 1).to_pylist()
-    assert (
-        table.column("country_bucket").to_pylist()
-        == featforge.hash_bucket(source.column("country"), 64).to_pylist()
-    )
+    # every step type contributed its column(s)
+    for name in ("user_hash", "country_bucket", "item_fid", "country_x_category", "query_tokens",
+                 "item_idx", "count_7d", "price_mean_1d", "quantity_sum_7d"):
+        assert name in table.column_names, name
+    assert "query" not in table.column_names  # the drop step
+    assert table.column("country_bucket").equals(featforge.hash_bucket(table.column("country"), 64))
     captured = capsys.readouterr()
     assert "Summary" in captured.out
     assert "rows written       25,000" in captured.out
     assert "100.0%" in captured.err
+    assert cli.main(["inspect", str(out / "pipeline")]) == 0
 
 
 def test_demo_rejects_bad_rows(capsys):
