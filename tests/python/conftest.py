@@ -20,6 +20,8 @@ DATASET = SHARED / "datasets" / "online_retail.parquet"
 @pytest.fixture(scope="session")
 def online_retail() -> pa.Table:
     if not DATASET.exists():
+        if os.environ.get("CI") == "true":  # CI always has shared/: a missing dataset is an error
+            pytest.fail(f"dataset not found at {DATASET}")
         pytest.skip(f"dataset not found at {DATASET}")
     import pyarrow.parquet as pq
 
