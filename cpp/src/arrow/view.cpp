@@ -260,4 +260,36 @@ void ArrayView::validate() const {
   if (is_list && array_->n_children != 1) fail("a list must have exactly one child");
 }
 
+std::vector<int64_t> int64_values(const ArrayView& v, const char* what) {
+  std::vector<int64_t> out(static_cast<size_t>(v.length()));
+  auto widen = [&]<class T>(T*) {
+    const T* values = v.values<T>();
+    for (int64_t i = 0; i < v.length(); ++i) out[static_cast<size_t>(i)] = static_cast<int64_t>(values[i]);
+  };
+  switch (v.is_dictionary() ? TypeId::other : v.id()) {
+    case TypeId::int8: widen(static_cast<int8_t*>(nullptr)); break;
+    case TypeId::int16: widen(static_cast<int16_t*>(nullptr)); break;
+    case TypeId::int32: widen(static_cast<int32_t*>(nullptr)); break;
+    case TypeId::int64: widen(static_cast<int64_t*>(nullptr)); break;
+    case TypeId::uint8: widen(static_cast<uint8_t*>(nullptr)); break;
+    case TypeId::uint16: widen(static_cast<uint16_t*>(nullptr)); break;
+    case TypeId::uint32: widen(static_cast<uint32_t*>(nullptr)); break;
+    case TypeId::uint64: {
+      const uint64_t* values = v.values<uint64_t>();
+      for (int64_t i = 0; i < v.length(); ++i) {
+        if (values[i] > static_cast<uint64_t>(INT64_MAX) && v.is_valid(i)) {
+          throw std::invalid_argument("uint64 key " + std::to_string(values[i]) +
+                                      " does not fit an int64 " + what + " key");
+        }
+        out[static_cast<size_t>(i)] = static_cast<int64_t>(values[i]);
+      }
+      break;
+    }
+    default:
+      throw unsupported_type(std::string("an int64 ") + what + " takes integer keys, got " +
+                             type_name(v.schema()));
+  }
+  return out;
+}
+
 }  // namespace featforge::arrow

@@ -56,38 +56,7 @@ void validate(const Options& o) {
   }
 }
 
-// Int64 key values of an integer column (any width; uint64 above int64's range is an error).
-std::vector<int64_t> int_keys(const ArrayView& v) {
-  std::vector<int64_t> out(static_cast<size_t>(v.length()));
-  auto widen = [&]<class T>(T*) {
-    const T* values = v.values<T>();
-    for (int64_t i = 0; i < v.length(); ++i) out[static_cast<size_t>(i)] = static_cast<int64_t>(values[i]);
-  };
-  switch (v.is_dictionary() ? TypeId::other : v.id()) {
-    case TypeId::int8: widen(static_cast<int8_t*>(nullptr)); break;
-    case TypeId::int16: widen(static_cast<int16_t*>(nullptr)); break;
-    case TypeId::int32: widen(static_cast<int32_t*>(nullptr)); break;
-    case TypeId::int64: widen(static_cast<int64_t*>(nullptr)); break;
-    case TypeId::uint8: widen(static_cast<uint8_t*>(nullptr)); break;
-    case TypeId::uint16: widen(static_cast<uint16_t*>(nullptr)); break;
-    case TypeId::uint32: widen(static_cast<uint32_t*>(nullptr)); break;
-    case TypeId::uint64: {
-      const uint64_t* values = v.values<uint64_t>();
-      for (int64_t i = 0; i < v.length(); ++i) {
-        if (values[i] > static_cast<uint64_t>(INT64_MAX) && v.is_valid(i)) {
-          throw std::invalid_argument("uint64 key " + std::to_string(values[i]) +
-                                      " does not fit an int64 IdMap key");
-        }
-        out[static_cast<size_t>(i)] = static_cast<int64_t>(values[i]);
-      }
-      break;
-    }
-    default:
-      throw unsupported_type("an int64 IdMap takes integer keys, got " +
-                             arrow::type_name(v.schema()));
-  }
-  return out;
-}
+std::vector<int64_t> int_keys(const ArrayView& v) { return arrow::int64_values(v, "IdMap"); }
 
 // Timestamps as int64 (int64 or timestamp/date/duration storage), or throws.
 const int64_t* timestamp_values(const ArrayView* ts, int64_t n) {

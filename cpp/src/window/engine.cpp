@@ -1,5 +1,7 @@
 #include "featforge/window/engine.h"
 
+#include "featforge/hashing/fixed_width.h"
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -310,19 +312,37 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
                            const std::vector<ArrayView>& values, const Spec& spec) {
   const int64_t n = time.length();
   const std::vector<int64_t> t = time_values(time);
-  const RowKeys row_keys = encode_keys(keys, n);
   const RowValues rows = value_rows(values, n);
   // Group rows by key: dense group ids in first-seen order, then a counting sort by group.
-  idmap::KeyPool groups(idmap::KeyType::string);
   std::vector<int64_t> group(static_cast<size_t>(n), -1);
-  const hash::Xxh3 hasher(0);
-  for (int64_t i = 0; i < n; ++i) {
-    if (!row_keys.valid[static_cast<size_t>(i)]) continue;
-    const std::string_view k = row_keys.at(i);
-    const uint64_t h = hasher(k.data(), k.size());
-    int64_t g = groups.find(h, k);
-    if (g == idmap::FlatTable::kEmpty) g = groups.add(h, 0, k, 0, 0);
-    group[static_cast<size_t>(i)] = g;
+  const bool one_int_key = keys.size() == 1 && !keys[0].is_dictionary() &&
+                           arrow::is_integer(keys[0].id()) && keys[0].length() == n;
+  idmap::KeyPool groups(one_int_key ? idmap::KeyType::int64 : idmap::KeyType::string);
+  if (one_int_key) {
+    // The common case (a user or item id): hash all keys at once, probe by hash alone.
+    const ArrayView& key = keys[0];
+    const std::vector<int64_t> ids = arrow::int64_values(key, "window");
+    std::vector<uint64_t> hashes(static_cast<size_t>(n));
+    hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(ids.data()), n, hashes.data(), 0);
+    for (int64_t i = 0; i < n; ++i) {
+      const auto r = static_cast<size_t>(i);
+      if (!key.is_valid(i)) continue;
+      if (i + 16 < n) groups.prefetch(hashes[r + 16]);
+      int64_t g = groups.find(hashes[r], ids[r]);
+      if (g == idmap::FlatTable::kEmpty) g = groups.add(hashes[r], ids[r], {}, 0, 0);
+      group[r] = g;
+    }
+  } else {
+    const RowKeys row_keys = encode_keys(keys, n);
+    const hash::Xxh3 hasher(0);
+    for (int64_t i = 0; i < n; ++i) {
+      if (!row_keys.valid[static_cast<size_t>(i)]) continue;
+      const std::string_view k = row_keys.at(i);
+      const uint64_t h = hasher(k.data(), k.size());
+      int64_t g = groups.find(h, k);
+      if (g == idmap::FlatTable::kEmpty) g = groups.add(h, 0, k, 0, 0);
+      group[static_cast<size_t>(i)] = g;
+    }
   }
   const auto n_groups = static_cast<size_t>(groups.slots());
   std::vector<int64_t> start(n_groups + 1, 0);

@@ -164,6 +164,15 @@ class ArrayView {
   std::unique_ptr<ArrayView> dictionary_;
 };
 
+[[nodiscard]] inline bool is_integer(TypeId id) noexcept {
+  return id >= TypeId::int8 && id <= TypeId::uint64;
+}
+
+// The values of an integer column (any width) as int64; uint64 values above INT64_MAX in valid
+// slots throw std::invalid_argument, other types unsupported_type. Null slots hold whatever the
+// buffer holds.
+[[nodiscard]] std::vector<int64_t> int64_values(const ArrayView& v, const char* what);
+
 [[nodiscard]] inline bool is_binary_like(TypeId id) noexcept {
   return id == TypeId::string || id == TypeId::large_string || id == TypeId::string_view ||
          id == TypeId::binary || id == TypeId::large_binary || id == TypeId::binary_view;
