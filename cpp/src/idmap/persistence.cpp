@@ -22,62 +22,17 @@
 
 #include "featforge/hash/xxh3.h"
 #include "featforge/idmap/idmap.h"
+#include "featforge/io/binary.h"
 
 namespace featforge::idmap {
 
 namespace {
 
-constexpr char kMagic[8] = {'F', 'F', 'I', 'D', 'M', 'A', 'P', '1'};
-constexpr char kEndMagic[8] = {'F', 'F', 'I', 'D', 'E', 'N', 'D', '1'};
+constexpr std::string_view kMagic = "FFIDMAP1";
+constexpr std::string_view kEndMagic = "FFIDEND1";
 constexpr uint32_t kVersion = 1;
-
-class Writer {
- public:
-  template <class T>
-  void put(const T& v) {
-    out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
-  }
-  void put_bytes(std::string_view b) { out_.append(b); }
-  template <class T>
-  void put_array(const std::vector<T>& v) {
-    out_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-  }
-  std::string& str() { return out_; }
-
- private:
-  std::string out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  template <class T>
-  T get() {
-    T v;
-    std::memcpy(&v, take(sizeof(T)).data(), sizeof(T));
-    return v;
-  }
-  std::string_view take(size_t n) {
-    if (n > in_.size() - pos_) throw std::invalid_argument("IdMap file is truncated or corrupt");
-    std::string_view out = in_.substr(pos_, n);
-    pos_ += n;
-    return out;
-  }
-  template <class T>
-  std::vector<T> get_array(int64_t n) {
-    if (n < 0 || static_cast<uint64_t>(n) > (in_.size() - pos_) / sizeof(T)) {
-      throw std::invalid_argument("IdMap file is truncated or corrupt");
-    }
-    std::vector<T> v(static_cast<size_t>(n));
-    std::memcpy(v.data(), take(static_cast<size_t>(n) * sizeof(T)).data(), v.size() * sizeof(T));
-    return v;
-  }
-  [[nodiscard]] bool done() const { return pos_ == in_.size(); }
-
- private:
-  std::string_view in_;
-  size_t pos_ = 0;
-};
+using io::Reader;
+using io::Writer;
 
 void write_pool(Writer& w, const KeyPool& pool) {
   const int64_t slots = pool.slots();
@@ -152,7 +107,7 @@ void read_pool(Reader& r, KeyPool& pool, uint64_t seed) {
 std::string IdMap::serialize() const {
   std::shared_lock lock(mutex_);
   Writer w;
-  w.put_bytes(std::string_view(kMagic, 8));
+  w.put_bytes(kMagic);
   w.put(kVersion);
   const std::string c = contract();
   w.put(static_cast<uint32_t>(c.size()));
@@ -176,33 +131,21 @@ std::string IdMap::serialize() const {
   const std::vector<int64_t> order = order_.order();
   w.put(static_cast<int64_t>(order.size()));
   w.put_array(order);
-  const uint64_t checksum = hash::xxh3_64(w.str().data(), w.str().size(), 0);
-  w.put(checksum);
-  w.put_bytes(std::string_view(kEndMagic, 8));
+  io::seal(w, kEndMagic);
   return std::move(w.str());
 }
 
 IdMap IdMap::deserialize(std::string_view bytes) {
-  if (bytes.size() < 8 + 4 + 16 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
-    throw std::invalid_argument("not a featforge IdMap file (bad magic)");
-  }
-  if (std::memcmp(bytes.data() + bytes.size() - 8, kEndMagic, 8) != 0) {
-    throw std::invalid_argument("IdMap file is truncated (no end marker)");
-  }
+  const std::string_view body = io::unseal(bytes, kMagic, kEndMagic, "IdMap file");
+  if (body.size() < kMagic.size() + 4) throw std::invalid_argument("IdMap file is truncated");
   uint32_t version;
-  std::memcpy(&version, bytes.data() + 8, 4);
+  std::memcpy(&version, body.data() + kMagic.size(), 4);
   if (version != kVersion) {
     throw std::invalid_argument("IdMap file has format version " + std::to_string(version) +
                                 "; this featforge reads version " + std::to_string(kVersion));
   }
-  const std::string_view body = bytes.substr(0, bytes.size() - 16);
-  uint64_t stored;
-  std::memcpy(&stored, bytes.data() + bytes.size() - 16, 8);
-  if (hash::xxh3_64(body.data(), body.size(), 0) != stored) {
-    throw std::invalid_argument("IdMap file is corrupt (checksum mismatch)");
-  }
-  Reader r(body);
-  r.take(12);
+  Reader r(body, "IdMap file");
+  r.take(kMagic.size() + 4);
   const auto contract_len = r.get<uint32_t>();
   const std::string contract(r.take(contract_len));
   Options o;
