@@ -199,3 +199,42 @@ def test_num_threads_gives_identical_results(rng):
         assert featforge.hash(arr).equals(single)
     finally:
         featforge.set_num_threads(1)
+
+
+@pytest.mark.parametrize("algo", ALGOS)
+def test_bool_floats_temporal_and_dictionary_types(algo, rng):
+    floats = [0.0, -0.0, float("nan"), -float("nan"), 1.5, -2.25, float("inf"), None, 1e300]
+    for dtype in (pa.float32(), pa.float64()):
+        arr = pa.array(floats, dtype)
+        out = hash_list(arr, algo)
+        assert out == oracle_hashes(arr, algo)
+        assert out[0] == out[1] and out[2] == out[3]  # -0.0 == 0.0, every NaN alike
+    half = pa.array(np.array([0.0, -0.0, 1.5, np.nan], dtype=np.float16))
+    half_out = hash_list(half, algo)
+    assert half_out == oracle_hashes(half, algo) and half_out[0] == half_out[1]
+    bools = pa.array([True, False, None, True])
+    assert hash_list(bools, algo) == oracle_hashes(bools, algo)
+    for arr in (
+        pa.array([0, 1_700_000_000_123, None], pa.timestamp("ms", tz="UTC")),
+        pa.array([0, 1_700_000_000_123_456, None], pa.timestamp("us")),
+        pa.array([0, 19_000, None], pa.date32()),
+        pa.array([0, 86_400_000, None], pa.date64()),
+        pa.array([5, -5, None], pa.duration("s")),
+    ):
+        assert hash_list(arr, algo) == oracle_hashes(arr, algo), arr.type
+    words = pa.array(random_strings(300, rng))
+    encoded = pa.array(with_nulls(words.to_pylist(), rng)).dictionary_encode()
+    assert hash_list(encoded, algo) == oracle_hashes(encoded.cast(pa.string()), algo)
+    sliced_dict = encoded.slice(17, 100)
+    assert hash_list(sliced_dict, algo) == oracle_hashes(sliced_dict.cast(pa.string()), algo)
+
+
+def test_large_list_of_large_strings_with_offsets(rng):
+    values = [[w for w in random_strings(3, rng)] if i % 4 else None for i in range(50)]
+    arr = pa.array(values, pa.large_list(pa.large_string())).slice(3, 40)
+    out = featforge.hash(arr, algo="xxh3").to_pylist()
+    for row, got in zip(arr.to_pylist(), out):
+        if row is None:
+            assert got is None
+        else:
+            assert got == oracle_hashes(pa.array(row), "xxh3")
