@@ -35,3 +35,9 @@ def short_strings() -> list[str]:
     # item-id-like strings of 6..12 characters ("item_123456")
     ids = rng.integers(0, 10**7, size=N)
     return [f"item_{i}" for i in ids.tolist()]
+
+
+def median(benchmark) -> float:
+    """The benchmark's median seconds, or NaN when timings are disabled (smoke runs)."""
+    stats = getattr(benchmark, "stats", None)
+    return stats.stats.median if stats else float("nan")
