@@ -1,10 +1,8 @@
-"""Print a Markdown table of a pytest-benchmark JSON file, as ratios within each group.
+"""Print a Markdown table of a pytest-benchmark JSON file: per group, every benchmark's median
+and how many times slower it is than the group's featforge reference.
 
-    pytest bench --benchmark-only --benchmark-json=bench.json
-    python bench/report.py bench.json [--baseline test_polars_int64 ...]
-
-The ratio column is (the group's featforge xxh3 1-thread median) / (this row's median) inverted
-so that "x faster than this peer" reads naturally: speedup = peer_median / featforge_median.
+    pytest bench/ --benchmark-only --benchmark-json=bench.json
+    python bench/report.py bench.json
 """
 
 from __future__ import annotations
@@ -14,28 +12,36 @@ import sys
 from collections import defaultdict
 
 
+def reference(benches: list[dict]) -> dict:
+    featforge = [b for b in benches if "featforge" in b["name"]]
+    preferred = [b for b in featforge if "xxh3" in b["name"] and "thread" not in b["name"]]
+    return (preferred or featforge or benches)[0]
+
+
 def main(path: str) -> None:
-    data = json.load(open(path))
+    with open(path) as f:
+        data = json.load(f)
     groups: dict[str, list[dict]] = defaultdict(list)
     for bench in data["benchmarks"]:
         groups[bench["group"] or ""].append(bench)
     machine = data["machine_info"]
-    print(
-        f"Machine: {machine.get('cpu', {}).get('brand_raw', '?')}, "
-        f"{machine.get('cpu', {}).get('count', '?')} cores; Python {machine['python_version']}"
-    )
+    cpu = machine.get("cpu", {})
+    print(f"Machine: {cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores; "
+          f"Python {machine['python_version']}; {data['datetime'][:10]}")
     for group, benches in sorted(groups.items()):
-        reference = next(
-            (b for b in benches if b["name"].startswith("test_featforge") and "xxh3" in b["name"]),
-            None,
-        ) or next((b for b in benches if b["name"].startswith("test_featforge")), benches[0])
-        ref = reference["stats"]["median"]
-        print(f"\n**{group}** (reference: `{reference['name']}`)\n")
-        print("| benchmark | median ms | featforge speedup vs this |")
-        print("|---|---:|---:|")
+        ref = reference(benches)
+        base = ref["stats"]["median"]
+        print(f"\n**{group}** (ratio = time / `{ref['name']}`; above 1 means featforge is faster)\n")
+        print("| benchmark | median | ratio | notes |")
+        print("|---|---:|---:|---|")
         for b in sorted(benches, key=lambda b: b["stats"]["median"]):
             med = b["stats"]["median"]
-            print(f"| `{b['name']}` | {med * 1e3:,.1f} | {med / ref:.2f}x |")
+            extra = ", ".join(
+                f"{k} {v:,.3g}" if isinstance(v, float) else f"{k} {v:,}"
+                for k, v in b.get("extra_info", {}).items()
+            )
+            unit = f"{med * 1e3:,.1f} ms" if med < 10 else f"{med:,.2f} s"
+            print(f"| `{b['name']}` | {unit} | {med / base:.2f}x | {extra} |")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,44 @@ void KeyPool::add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_v
   table_.insert(hash, slot);
 }
 
+void KeyPool::restore(std::vector<uint8_t> live, std::vector<uint64_t> hashes,
+                      std::vector<int64_t> counts, std::vector<int64_t> last_seen,
+                      std::vector<int64_t> int_keys, std::vector<uint32_t> lengths,
+                      std::string arena) {
+  const size_t n = live.size();
+  live_ = std::move(live);
+  hashes_ = std::move(hashes);
+  counters_.resize(n);
+  for (size_t s = 0; s < n; ++s) counters_[s] = Counters{counts[s], last_seen[s]};
+  free_.clear();
+  size_t live_count = 0;
+  for (size_t s = 0; s < n; ++s) live_count += live_[s] != 0;
+  table_.reserve_for(live_count);
+  if (type_ == KeyType::int64) {
+    int_keys_ = std::move(int_keys);
+  } else {
+    key_lengths_ = std::move(lengths);
+    key_offsets_.resize(n);
+    uint64_t at = 0;
+    for (size_t s = 0; s < n; ++s) {
+      key_offsets_[s] = at;
+      at += key_lengths_[s];
+    }
+    arena_ = std::move(arena);
+    arena_garbage_ = 0;
+  }
+  std::vector<int64_t> ids;
+  ids.reserve(live_count);
+  for (size_t s = 0; s < n; ++s) {
+    if (live_[s]) {
+      ids.push_back(static_cast<int64_t>(s));
+    } else {
+      free_.push_back(static_cast<int64_t>(s));
+    }
+  }
+  table_.insert_bulk(hashes_, ids);
+}
+
 void KeyPool::remove(int64_t slot) {
   const auto s = static_cast<size_t>(slot);
   table_.erase(hashes_[s], slot);

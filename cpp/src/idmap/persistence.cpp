@@ -11,6 +11,8 @@
 // Loading reads the file in one go, checks magic, version, length and checksum before parsing,
 // and bounds-checks every field, so a truncated or corrupted file is a ValueError, never a crash.
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,6 +24,7 @@
 
 #include "featforge/hash/xxh3.h"
 #include "featforge/idmap/idmap.h"
+#include "featforge/hashing/fixed_width.h"
 #include "featforge/io/binary.h"
 
 namespace featforge::idmap {
@@ -68,38 +71,39 @@ void write_pool(Writer& w, const KeyPool& pool) {
 
 void read_pool(Reader& r, KeyPool& pool, uint64_t seed) {
   const auto slots = r.get<int64_t>();
-  const auto live = r.get_array<uint8_t>(slots);
-  const auto counts = r.get_array<int64_t>(slots);
-  const auto seen = r.get_array<int64_t>(slots);
-  const hash::Xxh3 hasher(seed);
+  auto live = r.get_array<uint8_t>(slots);
+  auto counts = r.get_array<int64_t>(slots);
+  auto seen = r.get_array<int64_t>(slots);
+  std::vector<uint64_t> hashes(static_cast<size_t>(slots));
+  std::vector<int64_t> int_keys;
+  std::vector<uint32_t> lengths;
+  std::string arena;
   if (pool.type() == KeyType::int64) {
-    const auto keys = r.get_array<int64_t>(slots);
-    for (int64_t s = 0; s < slots; ++s) {
-      const auto i = static_cast<size_t>(s);
-      if (!live[i]) continue;
-      const int64_t k = keys[i];
-      const uint64_t h = hasher(&k, 8);
-      if (pool.find(h, k) != FlatTable::kEmpty) throw std::invalid_argument("IdMap file is corrupt (duplicate key)");
-      pool.add_at(s, h, k, {}, counts[i], seen[i]);
-    }
+    int_keys = r.get_array<int64_t>(slots);
+    // All hashes at once, vectorised: loading is bulk work, not per-key work.
+    hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(int_keys.data()), slots,
+                                 hashes.data(), seed);
   } else {
-    const auto lengths = r.get_array<uint32_t>(slots);
+    lengths = r.get_array<uint32_t>(slots);
     const auto total = r.get<uint64_t>();
     uint64_t sum = 0;
     for (uint32_t l : lengths) sum += l;
-    if (sum != total) throw std::invalid_argument("IdMap file is corrupt (key lengths)");
-    const std::string_view bytes = r.take(static_cast<size_t>(total));
+    if (sum != total) r.fail("corrupt (key lengths)");
+    arena.assign(r.take(static_cast<size_t>(total)));
+    const hash::Xxh3 hasher(seed);
     size_t at = 0;
     for (int64_t s = 0; s < slots; ++s) {
       const auto i = static_cast<size_t>(s);
-      if (!live[i]) continue;
-      const std::string_view k = bytes.substr(at, lengths[i]);
+      hashes[i] = hasher(arena.data() + at, lengths[i]);
       at += lengths[i];
-      const uint64_t h = hasher(k.data(), k.size());
-      if (pool.find(h, k) != FlatTable::kEmpty) throw std::invalid_argument("IdMap file is corrupt (duplicate key)");
-      pool.add_at(s, h, 0, k, counts[i], seen[i]);
     }
   }
+  for (uint8_t l : live) {
+    if (l > 1) r.fail("corrupt (live flags)");
+  }
+  // Keys of a checksummed file written by save() are unique; no per-key duplicate probing here.
+  pool.restore(std::move(live), std::move(hashes), std::move(counts), std::move(seen),
+               std::move(int_keys), std::move(lengths), std::move(arena));
 }
 
 }  // namespace
@@ -235,16 +239,30 @@ void IdMap::save(const std::string& path) const {
 }
 
 IdMap IdMap::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw std::system_error(ENOENT, std::generic_category(), "cannot open " + path);
-  const std::streamsize size = in.tellg();
-  if (size < 0) throw std::system_error(EIO, std::generic_category(), "cannot read " + path);
-  std::string bytes(static_cast<size_t>(size), '\0');
-  in.seekg(0);
-  if (!in.read(bytes.data(), size)) {
-    throw std::system_error(EIO, std::generic_category(), "cannot read " + path);
+  // Map the file rather than reading it: the image is parsed in place from the page cache.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot open " + path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw std::system_error(err, std::generic_category(), "cannot stat " + path);
   }
-  return deserialize(bytes);
+  const auto size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return deserialize({});
+  }
+  void* data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (data == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "cannot map " + path);
+  (void)::madvise(data, size, MADV_SEQUENTIAL);
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { ::munmap(p, n); }
+  } unmap{data, size};
+  return deserialize(std::string_view(static_cast<const char*>(data), size));
 }
 
 }  // namespace featforge::idmap

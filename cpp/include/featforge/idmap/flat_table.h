@@ -4,12 +4,49 @@
 // slot for both int64 and byte-string keys and lets the owner keep keys in one arena.
 #pragma once
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <vector>
 
 namespace featforge::idmap {
+
+namespace detail {
+// Large tables (hundreds of MB for 10M keys) live on transparent huge pages: faulting them in
+// 2 MiB at a time instead of 4 KiB keeps building or loading a big map from being page-fault
+// bound. Small tables use the ordinary heap.
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}  // NOLINT: allocator rebinding
+  T* allocate(size_t n) {
+    const size_t bytes = n * sizeof(T);
+    if (bytes < (size_t{4} << 20)) return static_cast<T*>(::operator new(bytes));
+    constexpr size_t kHuge = size_t{2} << 20;
+    void* p = std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge);
+    if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) noexcept {
+    if (n * sizeof(T) < (size_t{4} << 20)) {
+      ::operator delete(p);
+    } else {
+      std::free(p);
+    }
+  }
+  template <class U>
+  bool operator==(const HugePageAllocator<U>&) const noexcept { return true; }
+};
+}  // namespace detail
 
 class FlatTable {
  public:
@@ -28,6 +65,9 @@ class FlatTable {
     size_ = 0;
   }
 
+  // Sizes an empty table for `n` entries at the target load factor (bulk restores).
+  void reserve_for(size_t n) { reset(n * 10 / 7 + 1); }
+
   // Prefetches the home slot of a hash: batch lookups call this a few keys ahead.
   void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
 
@@ -39,6 +79,22 @@ class FlatTable {
       if (s.id == kEmpty) return kEmpty;
       if (s.hash == hash && equals(s.id)) return s.id;
     }
+  }
+
+  // Bulk insert of absent keys into a table sized by reserve_for: entries are placed in order of
+  // their home slot (a counting sort on its top bits), so the writes sweep the table once
+  // instead of landing at random - loading a 10M-key map is then bound by memory bandwidth.
+  void insert_bulk(const std::vector<uint64_t>& hashes, const std::vector<int64_t>& ids) {
+    const int shift = std::max(0, static_cast<int>(std::bit_width(mask_)) - 16);  // <= 65536 buckets
+    const size_t buckets = (mask_ >> shift) + 1;
+    std::vector<uint32_t> start(buckets + 1, 0);
+    for (int64_t id : ids) ++start[((hashes[static_cast<size_t>(id)] & mask_) >> shift) + 1];
+    for (size_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+    std::vector<int64_t> ordered(ids.size());
+    for (int64_t id : ids) ordered[start[(hashes[static_cast<size_t>(id)] & mask_) >> shift]++] = id;
+    if ((size_ + ids.size()) * 10 > slots_.size() * 7) reset((size_ + ids.size()) * 10 / 7 + 1);
+    for (int64_t id : ordered) place(hashes[static_cast<size_t>(id)], id);
+    size_ += ids.size();
   }
 
   // Inserts an id for a key known to be absent.
@@ -87,7 +143,7 @@ class FlatTable {
   }
 
   void grow() {
-    std::vector<Slot> old;
+    std::vector<Slot, detail::HugePageAllocator<Slot>> old;
     old.swap(slots_);
     slots_.assign(old.size() * 2, Slot{0, kEmpty});
     mask_ = slots_.size() - 1;
@@ -96,7 +152,7 @@ class FlatTable {
     }
   }
 
-  std::vector<Slot> slots_;
+  std::vector<Slot, detail::HugePageAllocator<Slot>> slots_;
   size_t mask_ = 0;
   size_t size_ = 0;
 };

@@ -90,6 +90,12 @@ class KeyPool {
   void add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_view str_key,
               int64_t count, int64_t last_seen);
   void remove(int64_t slot);
+  // Replaces the pool with `live.size()` restored slots in one go (loading a file): arrays are
+  // taken over and the table is sized once. For string pools `int_keys` is unused and keys are
+  // `lengths` consecutive runs of `arena`.
+  void restore(std::vector<uint8_t> live, std::vector<uint64_t> hashes, std::vector<int64_t> counts,
+               std::vector<int64_t> last_seen, std::vector<int64_t> int_keys,
+               std::vector<uint32_t> lengths, std::string arena);
 
   [[nodiscard]] int64_t size() const noexcept { return static_cast<int64_t>(table_.size()); }
   [[nodiscard]] int64_t slots() const noexcept { return static_cast<int64_t>(live_.size()); }
