@@ -55,6 +55,16 @@ def wrap_result(result: Any, source: Any) -> Any:
     return array
 
 
+def to_pyarrow(values: Any, argname: str) -> pa.Array | pa.ChunkedArray:
+    """`values` as a pyarrow Array (array-like input) or ChunkedArray (streams), zero-copy."""
+    source = as_arrow_source(values, argname)
+    if isinstance(source, (pa.Array, pa.ChunkedArray)):
+        return source
+    if hasattr(source, "__arrow_c_array__"):
+        return pa.array(source)
+    return pa.chunked_array(source)
+
+
 def _tabular_input(source: Any) -> bool:
     if isinstance(source, (pa.RecordBatch, pa.Table)):
         return True

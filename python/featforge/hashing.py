@@ -7,7 +7,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import _core
-from ._arrow import as_arrow_source, call_kernel
+from ._arrow import call_kernel, to_pyarrow
 
 ALGOS = ("xxh3", "xxh64", "murmur3")
 MAX_SLOT = (1 << 15) - 1
@@ -110,15 +110,6 @@ def _columns_of(columns: Any) -> list[Any]:
     )
 
 
-def _to_pyarrow(values: Any, argname: str) -> pa.Array | pa.ChunkedArray:
-    source = as_arrow_source(values, argname)
-    if isinstance(source, (pa.Array, pa.ChunkedArray)):
-        return source
-    if hasattr(source, "__arrow_c_array__"):
-        return pa.array(source)
-    return pa.chunked_array(source)
-
-
 def cross(columns: Any, num_buckets: int, *, algo: str = "xxh3", seed: int = 0) -> Any:
     """Hashed feature cross of two or more columns, as int64 buckets in ``[0, num_buckets)``.
 
@@ -135,7 +126,7 @@ def cross(columns: Any, num_buckets: int, *, algo: str = "xxh3", seed: int = 0) 
     """
     _check_positive_int("num_buckets", num_buckets)
     _check_algo_seed(algo, seed)
-    cols = [_to_pyarrow(c, f"columns[{i}]") for i, c in enumerate(_columns_of(columns))]
+    cols = [to_pyarrow(c, f"columns[{i}]") for i, c in enumerate(_columns_of(columns))]
     if len(cols) < 2:
         raise ValueError(f"columns: cross needs at least two columns, got {len(cols)}")
     lengths = [len(c) for c in cols]

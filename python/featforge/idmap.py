@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import _core
-from ._arrow import as_arrow_source
+from ._arrow import to_pyarrow
 
 _KEY_TYPES = ("int64", "string")
 _EVICTIONS = (None, "lru", "lfu")
@@ -20,15 +20,6 @@ def _int_arg(name: str, value: Any, minimum: int) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value
-
-
-def _as_array(values: Any, argname: str) -> pa.Array | pa.ChunkedArray:
-    source = as_arrow_source(values, argname)
-    if isinstance(source, (pa.Array, pa.ChunkedArray)):
-        return source
-    if hasattr(source, "__arrow_c_array__"):
-        return pa.array(source)
-    return pa.chunked_array(source)
 
 
 class IdMap:
@@ -115,10 +106,10 @@ class IdMap:
         """
         if not isinstance(insert, bool):
             raise TypeError(f"insert must be a bool, got {type(insert).__name__}")
-        keys = _as_array(values, "values")
+        keys = to_pyarrow(values, "values")
         ts = None
         if timestamps is not None:
-            ts = _as_array(timestamps, "timestamps")
+            ts = to_pyarrow(timestamps, "timestamps")
             if isinstance(ts, pa.ChunkedArray):
                 ts = ts.combine_chunks()
             if len(ts) != len(keys):

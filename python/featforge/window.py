@@ -264,9 +264,9 @@ class WindowAggregator:
         else:
             if len(self.spec.keys) != 1:
                 raise ValueError(f"keys: give a table with the key columns {list(self.spec.keys)}")
-            from .idmap import _as_array
+            from ._arrow import to_pyarrow
 
-            column = _as_array(keys, "keys")
+            column = to_pyarrow(keys, "keys")
             key_columns = [column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column]
         if self._core is None:
             raise ValueError("query before any transform: the aggregator has no state yet")

@@ -251,12 +251,11 @@ arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayV
   // the hashes in cache and bound the scratch memory.
   constexpr int64_t kBlock = 4096;
   std::vector<uint64_t> hashes(static_cast<size_t>(std::min(n, kBlock)));
-  auto probe = [&](auto* keys_of_block, auto&& fill_block) {
+  auto probe = [&](auto&& fill_block) {
     auto run = [&]<bool Insert>() {
       for (int64_t b = 0; b < n; b += kBlock) {
         const int64_t m = std::min(kBlock, n - b);
         const auto* keys = fill_block(b, m);
-        (void)keys_of_block;
         lookup_block<Insert>(keys, hashes.data(), view, b, m, times, result.values,
                              validity.data(), nulls);
       }
@@ -282,7 +281,7 @@ arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayV
       widened = int_keys(view);
       all = widened.data();
     }
-    probe(all, [&](int64_t b, int64_t m) {
+    probe([&](int64_t b, int64_t m) {
       hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(all + b), m, hashes.data(),
                                    options_.seed);
       return all + b;
@@ -294,7 +293,7 @@ arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayV
     }
     std::vector<std::string_view> block(static_cast<size_t>(std::min(n, kBlock)));
     const hash::Xxh3 hasher(options_.seed);
-    probe(block.data(), [&](int64_t b, int64_t m) {
+    probe([&](int64_t b, int64_t m) {
       for (int64_t j = 0; j < m; ++j) {
         block[static_cast<size_t>(j)] = view.bytes_at(b + j);
         hashes[static_cast<size_t>(j)] = hasher(block[static_cast<size_t>(j)].data(),

@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import _core
-from .._arrow import call_kernel, wrap_result
-from ..hashing import _columns_of, _to_pyarrow
+from .._arrow import call_kernel, to_pyarrow, wrap_result
+from ..hashing import _columns_of
 
 
 def _normalise_salt(salt: Any) -> tuple[int, int] | None:
@@ -70,7 +70,7 @@ class Hashing:
         self.salt = _normalise_salt(salt)
 
     def __call__(self, inputs: Any) -> Any:
-        values = _to_pyarrow(inputs, "inputs")
+        values = to_pyarrow(inputs, "inputs")
         if pa.types.is_floating(values.type):
             values = pc.cast(pc.trunc(values), pa.int64())  # Keras: floats -> int64 first
         mask = None if self.mask_value is None else str(self.mask_value)
@@ -83,7 +83,7 @@ class Hashing:
 def hashed_crossing(columns: Any, num_bins: int) -> Any:
     """Keras ``HashedCrossing(num_bins)`` over two or more columns, as pyarrow int64."""
     _check_bins(num_bins)
-    cols = [_to_pyarrow(c, f"columns[{i}]") for i, c in enumerate(_columns_of(columns))]
+    cols = [to_pyarrow(c, f"columns[{i}]") for i, c in enumerate(_columns_of(columns))]
     if len(cols) < 2:
         raise ValueError(f"columns: hashed_crossing needs at least two columns, got {len(cols)}")
     if len({len(c) for c in cols}) != 1:
