@@ -140,8 +140,9 @@ def test_cli_run_fit_inspect_on_online_retail(online_retail, tmp_path, capsys):
              "windows": ["1d", "7d", "30d"], "aggs": {"UnitPrice": ["mean", "max"]}},
         ]
     }
-    spec_path = tmp_path / "spec.json"
-    spec_path.write_text(json.dumps(spec))
+    yaml = pytest.importorskip("yaml")
+    spec_path = tmp_path / "spec.yaml"  # the form: a YAML spec on the CLI
+    spec_path.write_text(yaml.safe_dump(spec))
     from conftest import DATASET
 
     assert cli.main(["run", str(spec_path), "--input", str(DATASET), "--output",
