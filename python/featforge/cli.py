@@ -70,11 +70,22 @@ def demo(args: argparse.Namespace) -> int:
     pipeline.save(out_dir / "pipeline")
     _print_summary(summary, pipeline)
     print(f"  fitted pipeline    {out_dir / 'pipeline'} (featforge inspect it)")
-    sample = pq.read_table(out_dir / "part-00000.parquet").slice(0, 3)
+    columns = ["user_id", "item_id", "item_idx", "country_x_category", "count_1d", "price_mean_1d"]
+    sample = pq.read_table(out_dir / "part-00000.parquet", columns=columns).slice(0, 3)
     print("\nFirst rows:")
-    print(sample.select(["user_id", "item_id", "item_idx", "country_x_category",
-                         "count_1d", "price_mean_1d"]).to_pandas().to_string(index=False))
+    _print_rows(sample)
     return 0
+
+
+def _print_rows(table: pa.Table) -> None:
+    """A small aligned text table (no pandas: it is not a dependency)."""
+    cells = [[str(name) for name in table.column_names]]
+    for row in table.to_pylist():
+        cells.append(["null" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+                      for v in row.values()])
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    for r in cells:
+        print("  " + "  ".join(c.rjust(w) for c, w in zip(r, widths)))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -183,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("run needs a SPEC or --state DIR")
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        sys.stderr.close()
+        return 0
     except (StepError, FileNotFoundError, KeyError, TypeError, ValueError) as exc:
         print(f"featforge {args.command}: error: {exc}", file=sys.stderr)
         return 2

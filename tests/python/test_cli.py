@@ -40,3 +40,21 @@ def test_datagen_is_deterministic_and_time_ordered():
     times = [t for batch in a for t in batch.column("event_time").cast("int64").to_pylist()]
     assert times == sorted(times)
     assert sum(batch.num_rows for batch in a) == 5000
+
+
+def test_demo_needs_only_the_runtime_dependencies(tmp_path):
+    """numpy and pyarrow are the only runtime dependencies: the main job must not import the
+    peers the tests use (pandas, polars, scikit-learn, scipy, PyYAML)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for name in ('pandas', 'polars', 'sklearn', 'scipy', 'yaml'):\n"
+        "    sys.modules[name] = None  # importing any of them now fails\n"
+        "from featforge import cli\n"
+        f"raise SystemExit(cli.main(['demo', '--rows', '3000', '--output', {str(tmp_path)!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Summary" in result.stdout
