@@ -50,8 +50,11 @@ def test_demo_needs_only_the_runtime_dependencies(tmp_path):
 
     code = (
         "import sys\n"
-        "for name in ('pandas', 'polars', 'sklearn', 'scipy', 'yaml'):\n"
-        "    sys.modules[name] = None  # importing any of them now fails\n"
+        "class Block:  # a meta-path finder that makes these imports fail, as if not installed\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('pandas', 'polars', 'sklearn', 'scipy', 'yaml'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
         "from featforge import cli\n"
         f"raise SystemExit(cli.main(['demo', '--rows', '3000', '--output', {str(tmp_path)!r}]))\n"
     )
