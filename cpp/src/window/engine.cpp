@@ -1,6 +1,7 @@
 #include "featforge/window/engine.h"
 
 #include "featforge/hashing/fixed_width.h"
+#include "featforge/memory.h"
 
 #include <algorithm>
 #include <cstring>
@@ -221,7 +222,8 @@ class Outputs {
   }
 
   // `row_of[pos]` is the input row of each written position (empty: positions are rows).
-  [[nodiscard]] arrow::OwnedArray finish(const std::vector<int64_t>& row_of) {
+  template <class Rows>
+  [[nodiscard]] arrow::OwnedArray finish(const Rows& row_of) {
     auto table = std::make_unique<ArrayData>();
     table->format = "+s";
     table->length = n_;
@@ -264,10 +266,10 @@ class Outputs {
   struct Column {
     Kind kind;
     size_t source;  // value column
-    // Values start uninitialised (finish() reads them only where valid is set).
-    std::unique_ptr<int64_t[]> ints;
-    std::unique_ptr<double[]> doubles;
-    std::unique_ptr<uint8_t[]> valid;
+    // Scratch on huge pages; finish() reads values only where valid is set.
+    big_vector<int64_t> ints;
+    big_vector<double> doubles;
+    big_vector<uint8_t> valid;
   };
   static Kind kind_of(Agg a) {
     switch (a) {
@@ -282,14 +284,14 @@ class Outputs {
     return Kind::sum;
   }
   void add_column(Kind kind, size_t source) {
-    Column col{kind, source, nullptr, nullptr, nullptr};
+    Column col{kind, source, {}, {}, {}};
     const auto m = static_cast<size_t>(m_);
     if (kind == Kind::count || kind == Kind::value_count) {
-      col.ints.reset(new int64_t[m]);
+      col.ints.resize(m);
     } else {
-      col.doubles.reset(new double[m]);
+      col.doubles.resize(m);
     }
-    col.valid.reset(new uint8_t[m]());  // zeroed: a position never written (a null key) is null
+    col.valid.assign(m, 0);  // a position never written (a null key) stays null
     columns_.push_back(std::move(col));
   }
 
@@ -314,7 +316,7 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
   const std::vector<int64_t> t = time_values(time);
   const RowValues rows = value_rows(values, n);
   // Group rows by key: dense group ids in first-seen order, then a counting sort by group.
-  std::vector<int64_t> group(static_cast<size_t>(n), -1);
+  big_vector<int64_t> group(static_cast<size_t>(n), -1);
   const bool one_int_key = keys.size() == 1 && !keys[0].is_dictionary() &&
                            arrow::is_integer(keys[0].id()) && keys[0].length() == n;
   idmap::KeyPool groups(one_int_key ? idmap::KeyType::int64 : idmap::KeyType::string);
@@ -322,7 +324,7 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
     // The common case (a user or item id): hash all keys at once, probe by hash alone.
     const ArrayView& key = keys[0];
     const std::vector<int64_t> ids = arrow::int64_values(key, "window");
-    std::vector<uint64_t> hashes(static_cast<size_t>(n));
+    big_vector<uint64_t> hashes(static_cast<size_t>(n));
     hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(ids.data()), n, hashes.data(), 0);
     for (int64_t i = 0; i < n; ++i) {
       const auto r = static_cast<size_t>(i);
@@ -350,7 +352,7 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
     if (g >= 0) ++start[static_cast<size_t>(g) + 1];
   }
   std::partial_sum(start.begin(), start.end(), start.begin());
-  std::vector<int64_t> order(static_cast<size_t>(start.back()));
+  big_vector<int64_t> order(static_cast<size_t>(start.back()));
   {
     std::vector<int64_t> fill(start.begin(), start.end() - 1);
     for (int64_t i = 0; i < n; ++i) {
@@ -362,9 +364,9 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
   // then reads sequentially instead of chasing scattered rows.
   const size_t m = order.size();
   const size_t cols = rows.columns;
-  std::vector<int64_t> gt(m);
-  std::vector<double> gv(m * cols);
-  std::vector<uint8_t> gvalid(m * cols);
+  big_vector<int64_t> gt(m);
+  big_vector<double> gv(m * cols);
+  big_vector<uint8_t> gvalid(m * cols);
   constexpr size_t kAhead = 16;
   for (size_t k = 0; k < m; ++k) {
     if (k + kAhead < m) {
@@ -578,7 +580,7 @@ arrow::OwnedArray Aggregator::query(const std::vector<ArrayView>& keys, int64_t 
       out.write(i, w, v);
     }
   }
-  return out.finish({});
+  return out.finish(std::vector<int64_t>{});
 }
 
 StreamStats Aggregator::stats() const {

@@ -4,49 +4,15 @@
 // slot for both int64 and byte-string keys and lets the owner keep keys in one arena.
 #pragma once
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
 #include <vector>
+
+#include "featforge/memory.h"
 
 namespace featforge::idmap {
 
-namespace detail {
-// Large tables (hundreds of MB for 10M keys) live on transparent huge pages: faulting them in
-// 2 MiB at a time instead of 4 KiB keeps building or loading a big map from being page-fault
-// bound. Small tables use the ordinary heap.
-template <class T>
-struct HugePageAllocator {
-  using value_type = T;
-  HugePageAllocator() = default;
-  template <class U>
-  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}  // NOLINT: allocator rebinding
-  T* allocate(size_t n) {
-    const size_t bytes = n * sizeof(T);
-    if (bytes < (size_t{4} << 20)) return static_cast<T*>(::operator new(bytes));
-    constexpr size_t kHuge = size_t{2} << 20;
-    void* p = std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge);
-    if (p == nullptr) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return static_cast<T*>(p);
-  }
-  void deallocate(T* p, size_t n) noexcept {
-    if (n * sizeof(T) < (size_t{4} << 20)) {
-      ::operator delete(p);
-    } else {
-      std::free(p);
-    }
-  }
-  template <class U>
-  bool operator==(const HugePageAllocator<U>&) const noexcept { return true; }
-};
-}  // namespace detail
 
 class FlatTable {
  public:
@@ -143,7 +109,7 @@ class FlatTable {
   }
 
   void grow() {
-    std::vector<Slot, detail::HugePageAllocator<Slot>> old;
+    std::vector<Slot, featforge::HugePageAllocator<Slot>> old;
     old.swap(slots_);
     slots_.assign(old.size() * 2, Slot{0, kEmpty});
     mask_ = slots_.size() - 1;
@@ -152,7 +118,7 @@ class FlatTable {
     }
   }
 
-  std::vector<Slot, detail::HugePageAllocator<Slot>> slots_;
+  std::vector<Slot, featforge::HugePageAllocator<Slot>> slots_;
   size_t mask_ = 0;
   size_t size_ = 0;
 };

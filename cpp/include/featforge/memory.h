@@ -1,0 +1,48 @@
+// Memory helpers shared by the kernels.
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+namespace featforge {
+
+// An allocator for big arrays (hash tables, per-row scratch): allocations of 4 MiB or more are
+// 2 MiB-aligned on transparent huge pages, so faulting them in goes 2 MiB at a time instead of
+// 4 KiB - otherwise page faults cost as much as the work on a large batch. Small ones use the heap.
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}  // NOLINT: allocator rebinding
+  T* allocate(size_t n) {
+    const size_t bytes = n * sizeof(T);
+    if (bytes < (size_t{4} << 20)) return static_cast<T*>(::operator new(bytes));
+    constexpr size_t kHuge = size_t{2} << 20;
+    void* p = std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge);
+    if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) noexcept {
+    if (n * sizeof(T) < (size_t{4} << 20)) {
+      ::operator delete(p);
+    } else {
+      std::free(p);
+    }
+  }
+  template <class U>
+  bool operator==(const HugePageAllocator<U>&) const noexcept { return true; }
+};
+
+// A std::vector whose large buffers live on huge pages.
+template <class T>
+using big_vector = std::vector<T, HugePageAllocator<T>>;
+
+}  // namespace featforge
