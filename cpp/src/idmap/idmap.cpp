@@ -294,11 +294,11 @@ arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayV
     std::vector<std::string_view> block(static_cast<size_t>(std::min(n, kBlock)));
     const hash::Xxh3 hasher(options_.seed);
     probe([&](int64_t b, int64_t m) {
-      for (int64_t j = 0; j < m; ++j) {
-        block[static_cast<size_t>(j)] = view.bytes_at(b + j);
-        hashes[static_cast<size_t>(j)] = hasher(block[static_cast<size_t>(j)].data(),
-                                                block[static_cast<size_t>(j)].size());
-      }
+      arrow::for_each_bytes(view, b, b + m, [&](int64_t i, std::string_view key) {
+        const auto j = static_cast<size_t>(i - b);
+        block[j] = key;
+        hashes[j] = hasher(key.data(), key.size());
+      });
       return static_cast<const std::string_view*>(block.data());
     });
   }

@@ -178,6 +178,27 @@ class ArrayView {
          id == TypeId::binary || id == TypeId::large_binary || id == TypeId::binary_view;
 }
 
+// Calls fn(i, bytes) for elements [begin, end) of a string/binary-like array. The layout switch
+// happens once per call, so the loop itself is typed.
+template <class Fn>
+void for_each_bytes(const ArrayView& v, int64_t begin, int64_t end, Fn&& fn) {
+  auto offsets = [&]<class Offset>(Offset*) {
+    const Offset* off = v.offsets<Offset>();
+    const char* data = v.data();
+    for (int64_t i = begin; i < end; ++i) {
+      fn(i, std::string_view(data + off[i], static_cast<size_t>(off[i + 1] - off[i])));
+    }
+  };
+  switch (v.id()) {
+    case TypeId::string:
+    case TypeId::binary: offsets(static_cast<int32_t*>(nullptr)); break;
+    case TypeId::large_string:
+    case TypeId::large_binary: offsets(static_cast<int64_t*>(nullptr)); break;
+    default:
+      for (int64_t i = begin; i < end; ++i) fn(i, v.bytes_at(i));
+  }
+}
+
 inline std::string_view ArrayView::bytes_at(int64_t i) const noexcept {
   switch (type_.id) {
     case TypeId::string:

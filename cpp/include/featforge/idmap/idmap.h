@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -63,6 +64,22 @@ struct Evicted {
   int64_t index;
 };
 
+// Byte-string equality, inlined for the short keys ids usually are (a library memcmp call costs
+// more than the comparison itself).
+[[nodiscard]] inline bool equal_bytes(std::string_view a, std::string_view b) noexcept {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n >= 8 && n <= 16) {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a.data(), 8);
+    std::memcpy(&b0, b.data(), 8);
+    std::memcpy(&a1, a.data() + n - 8, 8);
+    std::memcpy(&b1, b.data() + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  return n == 0 || std::memcmp(a.data(), b.data(), n) == 0;
+}
+
 // Keys with counters, addressed by dense slot. Used twice: admitted keys and candidates.
 class KeyPool {
  public:
@@ -76,7 +93,7 @@ class KeyPool {
     return table_.find(hash, [](int64_t) { return true; });
   }
   [[nodiscard]] int64_t find(uint64_t hash, std::string_view key) const {
-    return table_.find(hash, [&](int64_t s) { return str_key(s) == key; });
+    return table_.find(hash, [&](int64_t s) { return equal_bytes(str_key(s), key); });
   }
   void prefetch(uint64_t hash) const noexcept { table_.prefetch(hash); }
   void prefetch_counters(int64_t slot) const noexcept {
