@@ -26,12 +26,16 @@ def main(path: str) -> None:
         groups[bench["group"] or ""].append(bench)
     machine = data["machine_info"]
     cpu = machine.get("cpu", {})
-    print(f"Machine: {cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores; "
-          f"Python {machine['python_version']}; {data['datetime'][:10]}")
+    print(
+        f"Machine: {cpu.get('brand_raw', '?')}, {cpu.get('count', '?')} cores; "
+        f"Python {machine['python_version']}; {data['datetime'][:10]}"
+    )
     for group, benches in sorted(groups.items()):
         ref = reference(benches)
         base = ref["stats"]["median"]
-        print(f"\n**{group}** (ratio = time / `{ref['name']}`; above 1 means featforge is faster)\n")
+        print(
+            f"\n**{group}** (ratio = time / `{ref['name']}`; above 1 means featforge is faster)\n"
+        )
         print("| benchmark | median | ratio | notes |")
         print("|---|---:|---:|---|")
         for b in sorted(benches, key=lambda b: b["stats"]["median"]):

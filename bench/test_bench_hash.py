@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import featforge
 import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-
-import featforge
 
 ROUNDS = 5
 

@@ -11,9 +11,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-
-from featforge import IdMap, datagen
 from conftest import N
+from featforge import IdMap, datagen
 
 ROUNDS = 3
 

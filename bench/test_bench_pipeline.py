@@ -8,7 +8,6 @@ import pstats
 
 import pyarrow as pa
 import pytest
-
 from conftest import N, median
 from featforge import Pipeline, cli, datagen
 
@@ -39,8 +38,9 @@ def core_share(fn) -> float:
 @pytest.mark.benchmark(group="pipeline")
 def test_demo_pipeline_transform(benchmark, demo_table):
     pipeline = Pipeline.from_spec(cli.DEMO_SPEC).fit(demo_table)
-    out = benchmark.pedantic(pipeline.transform, args=(demo_table,), rounds=3, iterations=1,
-                             warmup_rounds=1)
+    out = benchmark.pedantic(
+        pipeline.transform, args=(demo_table,), rounds=3, iterations=1, warmup_rounds=1
+    )
     assert out.num_rows == ROWS
     benchmark.extra_info["rows_per_second"] = ROWS / median(benchmark)
     benchmark.extra_info["share_in_cpp"] = core_share(lambda: pipeline.transform(demo_table))
@@ -51,7 +51,9 @@ def test_demo_pipeline_streaming(benchmark, demo_table):
     pipeline = Pipeline.from_spec(cli.DEMO_SPEC).fit(demo_table)
 
     def stream():
-        return sum(b.num_rows for b in pipeline.transform(demo_table.to_reader(max_chunksize=131_072)))
+        return sum(
+            b.num_rows for b in pipeline.transform(demo_table.to_reader(max_chunksize=131_072))
+        )
 
     rows = benchmark.pedantic(stream, rounds=3, iterations=1, warmup_rounds=1)
     assert rows == ROWS

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
 from featforge.compat import sklearn as ff
 
 sk_text = pytest.importorskip("sklearn.feature_extraction.text")

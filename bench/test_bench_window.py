@@ -7,14 +7,18 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
-
 from conftest import N, median
 from featforge import WindowAggregator, WindowSpec, datagen, window_features
 
 EVENTS = max(N // 5, 1000)  # 2M at the default N = 10M
 KEYS = max(EVENTS // 20, 10)
-SPEC = WindowSpec(key="user", time="ts", aggs={"price": ["sum", "mean", "max"]},
-                  windows=["1h", "1d", "7d"], closed="left")
+SPEC = WindowSpec(
+    key="user",
+    time="ts",
+    aggs={"price": ["sum", "mean", "max"]},
+    windows=["1h", "1d", "7d"],
+    closed="left",
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +27,13 @@ def events() -> pa.Table:
     users = datagen._zipf_ids(rng, EVENTS, KEYS, 1.0)
     ts = np.sort(rng.integers(0, 30 * 86400 * 1000, size=EVENTS))  # 30 days, ms
     price = np.round(rng.lognormal(1.2, 0.9, size=EVENTS), 2)
-    return pa.table({"user": pa.array(users, pa.int64()), "ts": pa.array(ts, pa.timestamp("ms")),
-                     "price": pa.array(price)})
+    return pa.table(
+        {
+            "user": pa.array(users, pa.int64()),
+            "ts": pa.array(ts, pa.timestamp("ms")),
+            "price": pa.array(price),
+        }
+    )
 
 
 def run(benchmark, fn, *args):
@@ -47,7 +56,9 @@ def test_polars_rolling_group_by(benchmark, events):
         parts = []
         for period in ["1h", "1d", "7d"]:
             parts.append(
-                sorted_frame.rolling(index_column="ts", period=period, group_by="user", closed="left")
+                sorted_frame.rolling(
+                    index_column="ts", period=period, group_by="user", closed="left"
+                )
                 .agg(
                     pl.len().alias(f"count_{period}"),
                     pl.col("price").sum().alias(f"price_sum_{period}"),

@@ -33,6 +33,11 @@ python -c "import xxhash, mmh3, polars, pandas, sklearn, scipy, farmhash, yaml, 
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
+step "lint (ruff)"
+python -m pip install -q ruff
+ruff check python tests bench tools
+ruff format --check python tests bench tools
+
 step "C++ tests (warnings as errors)"
 cmake -S . -B build/ctest -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFEATFORGE_BUILD_TESTS=ON -DFEATFORGE_WERROR=ON >/dev/null

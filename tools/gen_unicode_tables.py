@@ -99,9 +99,7 @@ def main() -> None:
     lines.append(f"inline constexpr LowerMulti kLowerMulti[{len(multi)}] = {{")
     for cp, seq in multi:
         padded = seq + [0] * (3 - len(seq))
-        lines.append(
-            f"    {{0x{cp:X}, {len(seq)}, {{{', '.join(f'0x{c:X}' for c in padded)}}}}},"
-        )
+        lines.append(f"    {{0x{cp:X}, {len(seq)}, {{{', '.join(f'0x{c:X}' for c in padded)}}}}},")
     lines.append("};")
     OUT.write_text("\n".join(lines) + "\n")
     print(

@@ -21,13 +21,28 @@ DEMO_SPEC = {
         {"op": "hash", "column": "user_id", "out": "user_hash"},
         {"op": "hash_bucket", "column": "country", "num_buckets": 64, "out": "country_bucket"},
         {"op": "fid", "column": "item_id", "slot": 2, "out": "item_fid"},
-        {"op": "cross", "columns": ["country", "category"], "num_buckets": 4096,
-         "out": "country_x_category"},
-        {"op": "text_hash", "column": "query", "num_buckets": 1 << 18, "ngram_range": [1, 2],
-         "out": "query_tokens"},
+        {
+            "op": "cross",
+            "columns": ["country", "category"],
+            "num_buckets": 4096,
+            "out": "country_x_category",
+        },
+        {
+            "op": "text_hash",
+            "column": "query",
+            "num_buckets": 1 << 18,
+            "ngram_range": [1, 2],
+            "out": "query_tokens",
+        },
         {"op": "id_map", "column": "item_id", "out": "item_idx", "min_count": 2},
-        {"op": "window", "key": "user_id", "time": "event_time", "windows": ["1h", "1d", "7d"],
-         "aggs": {"price": ["count", "mean", "max"], "quantity": ["sum"]}, "closed": "left"},
+        {
+            "op": "window",
+            "key": "user_id",
+            "time": "event_time",
+            "windows": ["1h", "1d", "7d"],
+            "aggs": {"price": ["count", "mean", "max"], "quantity": ["sum"]},
+            "closed": "left",
+        },
         {"op": "drop", "columns": ["query"]},
     ]
 }
@@ -38,22 +53,30 @@ def _print_summary(summary: dict, pipeline: Pipeline, out=None) -> None:
     print("\nSummary", file=out)
     print(f"  rows written       {summary['rows']:,}", file=out)
     print(f"  output             {summary['output']}", file=out)
-    print(f"  wall time          {summary['seconds']:.2f} s "
-          f"({summary['rows_per_second']:,.0f} rows/s)", file=out)
+    print(
+        f"  wall time          {summary['seconds']:.2f} s "
+        f"({summary['rows_per_second']:,.0f} rows/s)",
+        file=out,
+    )
     print("  time per step:", file=out)
     for name, seconds in summary["step_seconds"].items():
         print(f"    {name:<24} {seconds:7.3f} s", file=out)
     for name, vocab in summary["vocabulary"].items():
-        print(f"  vocabulary {name:<14} {vocab['size']:,} ids, OOV rate {vocab['oov_rate']:.2%}",
-              file=out)
+        print(
+            f"  vocabulary {name:<14} {vocab['size']:,} ids, OOV rate {vocab['oov_rate']:.2%}",
+            file=out,
+        )
     print(f"  late events        {summary['late_events']:,}", file=out)
 
 
 def demo(args: argparse.Namespace) -> int:
     out_dir = Path(args.output)
     pipeline = Pipeline.from_spec(DEMO_SPEC)
-    print(f"featforge {__version__} demo: {args.rows:,} synthetic e-commerce events "
-          f"(seed {args.seed}) -> {out_dir}", file=sys.stderr)
+    print(
+        f"featforge {__version__} demo: {args.rows:,} synthetic e-commerce events "
+        f"(seed {args.seed}) -> {out_dir}",
+        file=sys.stderr,
+    )
     with tempfile.TemporaryDirectory(prefix="featforge-demo-") as tmp:
         source = Path(tmp) / "events.parquet"
         t = time.perf_counter()
@@ -64,8 +87,11 @@ def demo(args: argparse.Namespace) -> int:
             writer.write_batch(batch)
         if writer is not None:
             writer.close()
-        print(f"generated the event log in {time.perf_counter() - t:.2f} s; fitting and running "
-              f"the bundled pipeline ({len(pipeline.steps)} steps)", file=sys.stderr)
+        print(
+            f"generated the event log in {time.perf_counter() - t:.2f} s; fitting and running "
+            f"the bundled pipeline ({len(pipeline.steps)} steps)",
+            file=sys.stderr,
+        )
         summary = pipeline.run(source, out_dir, fit=True, batch_rows=args.batch_rows)
     pipeline.save(out_dir / "pipeline")
     _print_summary(summary, pipeline)
@@ -81,8 +107,12 @@ def _print_rows(table: pa.Table) -> None:
     """A small aligned text table (no pandas: it is not a dependency)."""
     cells = [[str(name) for name in table.column_names]]
     for row in table.to_pylist():
-        cells.append(["null" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
-                      for v in row.values()])
+        cells.append(
+            [
+                "null" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+                for v in row.values()
+            ]
+        )
     widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
     for r in cells:
         print("  " + "  ".join(c.rjust(w) for c, w in zip(r, widths)))
@@ -95,8 +125,9 @@ def run(args: argparse.Namespace) -> int:
         pipeline = Pipeline.from_spec(args.spec)
     stateful = any(s.stateful for s in pipeline.steps)
     if stateful and not args.fit and not args.state:
-        raise StepError("this spec has stateful steps (id_map): pass --fit, or --state DIR from "
-                        "'featforge fit'")
+        raise StepError(
+            "this spec has stateful steps (id_map): pass --fit, or --state DIR from 'featforge fit'"
+        )
     summary = pipeline.run(args.input, args.output, fit=args.fit, batch_rows=args.batch_rows)
     _print_summary(summary, pipeline)
     return 0
@@ -107,8 +138,10 @@ def fit(args: argparse.Namespace) -> int:
     t = time.perf_counter()
     pipeline.fit(args.input)
     pipeline.save(args.state)
-    print(f"fitted {len(pipeline.steps)} steps on {args.input} in {time.perf_counter() - t:.2f} s"
-          f" -> {args.state}")
+    print(
+        f"fitted {len(pipeline.steps)} steps on {args.input} in {time.perf_counter() - t:.2f} s"
+        f" -> {args.state}"
+    )
     return 0
 
 
@@ -118,12 +151,15 @@ def inspect(args: argparse.Namespace) -> int:
     pipeline = Pipeline.load(directory)
     print(f"pipeline saved by featforge {meta['featforge']}: {len(pipeline.steps)} steps")
     for i, step in enumerate(pipeline.steps):
-        line = f"  {i}: {step.op:<12} {json.dumps({k: v for k, v in step.to_dict().items() if k != 'op'})}"
+        args = {k: v for k, v in step.to_dict().items() if k != "op"}
+        line = f"  {i}: {step.op:<12} {json.dumps(args)}"
         print(line)
         if step.op == "id_map" and step._map is not None:
             stats = step._map.stats()
-            print(f"      vocabulary {len(step._map):,} ids, {stats['bytes'] / 1e6:.1f} MB, "
-                  f"OOV buckets {step.num_oov_buckets}, contract {step._map.contract}")
+            print(
+                f"      vocabulary {len(step._map):,} ids, {stats['bytes'] / 1e6:.1f} MB, "
+                f"OOV buckets {step.num_oov_buckets}, contract {step._map.contract}"
+            )
     print("hash contract:")
     for key, value in meta["hash_contract"].items():
         print(f"  {key}: {value}")
@@ -138,8 +174,10 @@ def bench(args: argparse.Namespace) -> int:
     t = time.perf_counter()
     pipeline.transform(table)
     seconds = time.perf_counter() - t
-    print(f"demo pipeline: {rows:,} rows in {seconds:.2f} s = {rows / seconds:,.0f} rows/s "
-          "(peers side by side: pytest bench/ --benchmark-only)")
+    print(
+        f"demo pipeline: {rows:,} rows in {seconds:.2f} s = {rows / seconds:,.0f} rows/s "
+        "(peers side by side: pytest bench/ --benchmark-only)"
+    )
     return 0
 
 
@@ -155,8 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", type=int, default=1_000_000, help="events to generate (default 1M)")
     p.add_argument("--batch-rows", type=int, default=131_072, help="rows per batch")
     p.add_argument("--seed", type=int, default=0, help="data generator seed")
-    p.add_argument("--output", default="featforge-demo-output",
-                   help="output folder (default ./featforge-demo-output)")
+    p.add_argument(
+        "--output",
+        default="featforge-demo-output",
+        help="output folder (default ./featforge-demo-output)",
+    )
     p.set_defaults(func=demo)
 
     p = sub.add_parser("run", help="run a spec over Parquet input, writing Parquet")

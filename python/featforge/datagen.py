@@ -13,21 +13,107 @@ import numpy as np
 import pyarrow as pa
 
 COUNTRIES = np.array(
-    ["United Kingdom", "Germany", "France", "EIRE", "Spain", "Netherlands", "Belgium",
-     "Switzerland", "Portugal", "Australia", "Norway", "Italy", "Japan", "Poland", "Sweden"]
+    [
+        "United Kingdom",
+        "Germany",
+        "France",
+        "EIRE",
+        "Spain",
+        "Netherlands",
+        "Belgium",
+        "Switzerland",
+        "Portugal",
+        "Australia",
+        "Norway",
+        "Italy",
+        "Japan",
+        "Poland",
+        "Sweden",
+    ]
 )
-_COUNTRY_WEIGHTS = np.array([0.80, 0.04, 0.035, 0.03, 0.02, 0.015, 0.012, 0.01, 0.008, 0.007,
-                             0.006, 0.006, 0.005, 0.003, 0.003])
+_COUNTRY_WEIGHTS = np.array(
+    [
+        0.80,
+        0.04,
+        0.035,
+        0.03,
+        0.02,
+        0.015,
+        0.012,
+        0.01,
+        0.008,
+        0.007,
+        0.006,
+        0.006,
+        0.005,
+        0.003,
+        0.003,
+    ]
+)
 CATEGORIES = np.array(
-    ["home", "kitchen", "garden", "toys", "party", "stationery", "jewellery", "bags", "lighting",
-     "christmas"]
+    [
+        "home",
+        "kitchen",
+        "garden",
+        "toys",
+        "party",
+        "stationery",
+        "jewellery",
+        "bags",
+        "lighting",
+        "christmas",
+    ]
 )
 _WORDS = np.array(
-    ["red", "white", "blue", "pink", "vintage", "heart", "star", "glass", "metal", "wooden",
-     "candle", "holder", "lantern", "bag", "box", "set", "mug", "bowl", "card", "cake", "tin",
-     "light", "garland", "sign", "frame", "clock", "doormat", "bottle", "ribbon", "paper",
-     "jumbo", "retrospot", "regency", "teacup", "saucer", "cushion", "cover", "wall", "art",
-     "bunting", "chalkboard", "lunch", "picnic", "basket", "party", "napkins", "spaceboy"]
+    [
+        "red",
+        "white",
+        "blue",
+        "pink",
+        "vintage",
+        "heart",
+        "star",
+        "glass",
+        "metal",
+        "wooden",
+        "candle",
+        "holder",
+        "lantern",
+        "bag",
+        "box",
+        "set",
+        "mug",
+        "bowl",
+        "card",
+        "cake",
+        "tin",
+        "light",
+        "garland",
+        "sign",
+        "frame",
+        "clock",
+        "doormat",
+        "bottle",
+        "ribbon",
+        "paper",
+        "jumbo",
+        "retrospot",
+        "regency",
+        "teacup",
+        "saucer",
+        "cushion",
+        "cover",
+        "wall",
+        "art",
+        "bunting",
+        "chalkboard",
+        "lunch",
+        "picnic",
+        "basket",
+        "party",
+        "napkins",
+        "spaceboy",
+    ]
 )
 EVENTS = np.array(["view", "click", "cart", "purchase"])
 _EVENT_WEIGHTS = np.array([0.6, 0.25, 0.1, 0.05])
@@ -65,7 +151,9 @@ def events(
     item_category = np.random.default_rng(11).integers(0, len(CATEGORIES), size=n_items)
     item_price = np.round(np.random.default_rng(12).lognormal(1.2, 0.9, size=n_items), 2)
     item_words = np.random.default_rng(13).integers(0, len(_WORDS), size=(n_items, 3))
-    user_country = np.random.default_rng(14).choice(len(COUNTRIES), size=n_users, p=_COUNTRY_WEIGHTS)
+    user_country = np.random.default_rng(14).choice(
+        len(COUNTRIES), size=n_users, p=_COUNTRY_WEIGHTS
+    )
     t = START_MS
     done = 0
     while done < rows:

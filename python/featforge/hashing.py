@@ -90,7 +90,9 @@ def _check_ngram_range(ngram_range: Any) -> tuple[int, int]:
     try:
         lo, hi = ngram_range
     except (TypeError, ValueError):
-        raise ValueError(f"ngram_range must be a pair (min_n, max_n), got {ngram_range!r}") from None
+        raise ValueError(
+            f"ngram_range must be a pair (min_n, max_n), got {ngram_range!r}"
+        ) from None
     if any(isinstance(x, bool) or not isinstance(x, int) for x in (lo, hi)) or not 1 <= lo <= hi:
         raise ValueError(f"ngram_range must satisfy 1 <= min_n <= max_n, got {ngram_range!r}")
     return lo, hi

@@ -58,9 +58,11 @@ class IdMap:
         seed: int = 0,
         max_candidates: int = 1 << 22,
     ) -> None:
-        self._map = _core.IdMap(*self._check_options(
-            key_type, num_oov_buckets, min_count, max_size, eviction, seed, max_candidates
-        ))
+        self._map = _core.IdMap(
+            *self._check_options(
+                key_type, num_oov_buckets, min_count, max_size, eviction, seed, max_candidates
+            )
+        )
 
     @staticmethod
     def _check_options(
@@ -221,7 +223,9 @@ class IdMap:
                 [c.combine_chunks() for c in table.columns], names=table.column_names
             )
         if not isinstance(table, pa.RecordBatch):
-            raise TypeError(f"table must be a pyarrow Table or RecordBatch, got {type(table).__name__}")
+            raise TypeError(
+                f"table must be a pyarrow Table or RecordBatch, got {type(table).__name__}"
+            )
         args = cls._check_options(
             options.pop("key_type", "int64"),
             options.pop("num_oov_buckets", 1),

@@ -11,7 +11,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import __version__, steps as steps_module
+from . import __version__
+from . import steps as steps_module
 from ._progress import Progress
 from .steps import STEPS, Step, StepError
 
@@ -64,7 +65,9 @@ class Pipeline:
         self.steps = list(steps)
         for i, step in enumerate(self.steps):
             if not isinstance(step, Step):
-                raise StepError(f"step {i}: expected a featforge.steps step, got {type(step).__name__}")
+                raise StepError(
+                    f"step {i}: expected a featforge.steps step, got {type(step).__name__}"
+                )
             try:
                 step.check()
             except ValueError as exc:
@@ -237,7 +240,9 @@ class Pipeline:
         try:
             meta = json.loads((d / "pipeline.json").read_text())
         except FileNotFoundError:
-            raise FileNotFoundError(f"{d}: no pipeline.json (not a saved featforge pipeline)") from None
+            raise FileNotFoundError(
+                f"{d}: no pipeline.json (not a saved featforge pipeline)"
+            ) from None
         except json.JSONDecodeError as exc:
             raise ValueError(f"{d}/pipeline.json is corrupt: {exc}") from None
         if meta.get("hash_contract") != HASH_CONTRACT:
@@ -252,7 +257,9 @@ class Pipeline:
         return pipeline
 
 
-def _open(source: Any, batch_rows: int = 131_072) -> tuple[Iterable[pa.RecordBatch], pa.Schema, int | None]:
+def _open(
+    source: Any, batch_rows: int = 131_072
+) -> tuple[Iterable[pa.RecordBatch], pa.Schema, int | None]:
     """(batches, schema, total rows if known) for any supported source."""
     import pyarrow.dataset as ds
 
@@ -282,7 +289,10 @@ def _open(source: Any, batch_rows: int = 131_072) -> tuple[Iterable[pa.RecordBat
         import itertools
 
         return itertools.chain([first], iterator), first.schema, None
-    raise TypeError(f"source: expected a table, a stream of record batches or a Parquet path, got {type(source).__name__}")
+    raise TypeError(
+        "source: expected a table, a stream of record batches or a Parquet path, got "
+        f"{type(source).__name__}"
+    )
 
 
 __all__ = ["Pipeline", "StepError"]

@@ -111,8 +111,9 @@ class HashBucket(Step):
         hashing._check_algo_seed(self.algo, self.seed)
 
     def transform(self, table: pa.Table) -> pa.Table:
-        col = hashing.hash_bucket(_column(table, self.column), self.num_buckets, algo=self.algo,
-                                  seed=self.seed)
+        col = hashing.hash_bucket(
+            _column(table, self.column), self.num_buckets, algo=self.algo, seed=self.seed
+        )
         return _append(table, self.outputs(table.schema)[0], col)
 
 
@@ -132,7 +133,11 @@ class Fid(Step):
         return [self.out or f"{self.column}_fid"]
 
     def check(self) -> None:
-        if isinstance(self.slot, bool) or not isinstance(self.slot, int) or not 0 <= self.slot <= hashing.MAX_SLOT:
+        if (
+            isinstance(self.slot, bool)
+            or not isinstance(self.slot, int)
+            or not 0 <= self.slot <= hashing.MAX_SLOT
+        ):
             raise ValueError(f"slot must be an int in [0, 32768), got {self.slot!r}")
         hashing._check_algo_seed(self.algo, self.seed)
 
@@ -163,8 +168,12 @@ class Cross(Step):
         hashing._check_algo_seed(self.algo, self.seed)
 
     def transform(self, table: pa.Table) -> pa.Table:
-        col = hashing.cross([table.column(c) for c in self.columns], self.num_buckets,
-                            algo=self.algo, seed=self.seed)
+        col = hashing.cross(
+            [table.column(c) for c in self.columns],
+            self.num_buckets,
+            algo=self.algo,
+            seed=self.seed,
+        )
         return _append(table, self.outputs(table.schema)[0], col)
 
 
@@ -191,9 +200,14 @@ class TextHash(Step):
         hashing._check_algo_seed(self.algo, self.seed)
 
     def transform(self, table: pa.Table) -> pa.Table:
-        col = hashing.text_hash(_column(table, self.column), self.num_buckets,
-                                ngram_range=tuple(self.ngram_range), lowercase=self.lowercase,
-                                algo=self.algo, seed=self.seed)
+        col = hashing.text_hash(
+            _column(table, self.column),
+            self.num_buckets,
+            ngram_range=tuple(self.ngram_range),
+            lowercase=self.lowercase,
+            algo=self.algo,
+            seed=self.seed,
+        )
         return _append(table, self.outputs(table.schema)[0], col)
 
 
@@ -224,8 +238,15 @@ class IdMap(Step):
     def check(self) -> None:
         if self.key_type not in (None, "int64", "string"):
             raise ValueError(f"key_type must be 'int64' or 'string', got {self.key_type!r}")
-        _IdMap._check_options(self.key_type or "int64", self.num_oov_buckets, self.min_count,
-                              self.max_size, None, self.seed, 1)
+        _IdMap._check_options(
+            self.key_type or "int64",
+            self.num_oov_buckets,
+            self.min_count,
+            self.max_size,
+            None,
+            self.seed,
+            1,
+        )
 
     def _key_type(self, column: Any) -> str:
         if self.key_type:
@@ -236,8 +257,13 @@ class IdMap(Step):
     def fit_batch(self, batch: pa.Table) -> None:
         col = batch.column(self.column)
         if self._map is None or self._map.frozen:
-            self._map = _IdMap(self._key_type(col), num_oov_buckets=self.num_oov_buckets,
-                               min_count=self.min_count, max_size=self.max_size, seed=self.seed)
+            self._map = _IdMap(
+                self._key_type(col),
+                num_oov_buckets=self.num_oov_buckets,
+                min_count=self.min_count,
+                max_size=self.max_size,
+                seed=self.seed,
+            )
         self._map.fit(col)
 
     def finish_fit(self) -> None:
@@ -246,7 +272,9 @@ class IdMap(Step):
 
     def transform(self, table: pa.Table) -> pa.Table:
         if self._map is None:
-            raise StepError(f"id_map on {self.column!r} is not fitted: call fit() first (or run --fit)")
+            raise StepError(
+                f"id_map on {self.column!r} is not fitted: call fit() first (or run --fit)"
+            )
         indices = self._map.lookup(table.column(self.column))
         if self._map.frozen:  # count OOV rows of real transforms (not of fitting passes)
             self.rows_seen += len(indices) - indices.null_count
@@ -268,9 +296,13 @@ class Window(Step):
     _aggregator: WindowAggregator | None = dataclasses.field(default=None, init=False, repr=False)
 
     def spec(self) -> WindowSpec:
-        return WindowSpec(key=self.key if isinstance(self.key, str) else list(self.key),
-                          time=self.time, aggs=self.aggs, windows=list(self.windows),
-                          closed=self.closed)
+        return WindowSpec(
+            key=self.key if isinstance(self.key, str) else list(self.key),
+            time=self.time,
+            aggs=self.aggs,
+            windows=list(self.windows),
+            closed=self.closed,
+        )
 
     def inputs(self) -> list[str]:
         spec = self.spec()

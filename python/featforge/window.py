@@ -13,8 +13,16 @@ from . import _core
 
 AGGREGATIONS = ("count", "sum", "mean", "min", "max", "last", "std")
 CLOSED = ("left", "right", "both", "none")
-_UNIT_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9,
-            "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}
+_UNIT_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "ms": 1_000_000,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+    "d": 86400 * 10**9,
+    "w": 7 * 86400 * 10**9,
+}
 _DURATION = re.compile(r"^\s*(\d+)\s*(ns|us|ms|s|m|h|d|w|i)\s*$")
 
 
@@ -25,8 +33,8 @@ class WindowSpec:
     Args:
         key: the key column, or several (a composite key).
         time: an int64 or timestamp column. Windows on a timestamp column are durations
-            (``"30s"``, ``"5m"``, ``"1h"``, ``"1d"``, ``"7d"``; fixed lengths, ``"1d"`` = 24h); on an
-            int64 column they are ints (or ``"100i"``).
+            (``"30s"``, ``"5m"``, ``"1h"``, ``"1d"``, ``"7d"``; fixed lengths, ``"1d"`` = 24h);
+            on an int64 column they are ints (or ``"100i"``).
         aggs: ``{value_column: ["count", "sum", "mean", "min", "max", "last", "std"]}``.
         windows: window lengths.
         closed: as polars ``rolling``: ``"left"`` ``[t-w, t)`` (default: strictly past, leak-free
@@ -64,7 +72,8 @@ class WindowSpec:
             for name in names:
                 if name not in AGGREGATIONS:
                     raise ValueError(
-                        f"unknown aggregation {name!r} for {column!r}; expected one of {AGGREGATIONS}"
+                        f"unknown aggregation {name!r} for {column!r}; "
+                        f"expected one of {AGGREGATIONS}"
                     )
         if isinstance(self.windows, (str, int)) or not self.windows:
             raise ValueError(f"windows must be a non-empty list, got {self.windows!r}")
@@ -99,7 +108,9 @@ def _parse_window(w: Any, time_type: pa.DataType | None) -> int:
         raise ValueError(f"bad window {w!r}: expected a duration such as '1h' or an int")
     match = _DURATION.match(w)
     if not match or int(match.group(1)) <= 0:
-        raise ValueError(f"bad window {w!r}: expected a positive duration such as '30s', '1h', '7d'")
+        raise ValueError(
+            f"bad window {w!r}: expected a positive duration such as '30s', '1h', '7d'"
+        )
     amount, unit = int(match.group(1)), match.group(2)
     if time_type is None:
         return 1
@@ -210,9 +221,9 @@ class WindowAggregator:
             raise TypeError(f"spec must be a WindowSpec, got {type(spec).__name__}")
         if late not in ("drop", "raise"):
             raise ValueError(f"late must be 'drop' or 'raise', got {late!r}")
-        for name, value in (("allowed_lateness", allowed_lateness), ("ttl", ttl)):
+        for value in (allowed_lateness, ttl):
             if value is not None and not (value == "0s" or value == 0):
-                _parse_window(value, None)  # syntax
+                _parse_window(value, None)  # syntax only: units are checked against the data
         self.spec = spec
         self.allowed_lateness = allowed_lateness
         self.late = late
@@ -222,7 +233,11 @@ class WindowAggregator:
 
     def _durations(self, time_type: pa.DataType) -> tuple[list[int], int, int]:
         windows = [_parse_window(w, time_type) for w in self.spec.windows]
-        lateness = 0 if self.allowed_lateness in ("0s", 0) else _parse_window(self.allowed_lateness, time_type)
+        lateness = (
+            0
+            if self.allowed_lateness in ("0s", 0)
+            else _parse_window(self.allowed_lateness, time_type)
+        )
         ttl = -1 if self.ttl is None else _parse_window(self.ttl, time_type)
         return windows, lateness, ttl
 
@@ -236,7 +251,9 @@ class WindowAggregator:
             return
         windows, lateness, ttl = self._durations(time_type)
         aggs = [list(a) for a in self.spec.aggs.values()]
-        self._core = _core.WindowAggregator(windows, self.spec.closed, aggs, lateness, self.late, ttl)
+        self._core = _core.WindowAggregator(
+            windows, self.spec.closed, aggs, lateness, self.late, ttl
+        )
         self._time_type = time_type
 
     def transform(self, batch: Any) -> pa.Table:
@@ -267,7 +284,9 @@ class WindowAggregator:
             from ._arrow import to_pyarrow
 
             column = to_pyarrow(keys, "keys")
-            key_columns = [column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column]
+            key_columns = [
+                column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+            ]
         if self._core is None:
             raise ValueError("query before any transform: the aggregator has no state yet")
         when = _time_scalar(at, self._time_type)
@@ -282,8 +301,16 @@ class WindowAggregator:
         """keys, events, buffered_events, late_dropped, out_of_order, expired_keys, bytes,
         watermark."""
         if self._core is None:
-            return {"keys": 0, "events": 0, "buffered_events": 0, "late_dropped": 0,
-                    "out_of_order": 0, "expired_keys": 0, "bytes": 0, "watermark": None}
+            return {
+                "keys": 0,
+                "events": 0,
+                "buffered_events": 0,
+                "late_dropped": 0,
+                "out_of_order": 0,
+                "expired_keys": 0,
+                "bytes": 0,
+                "watermark": None,
+            }
         return dict(self._core.stats())
 
     # -- checkpoints ---------------------------------------------------------------------------
@@ -292,9 +319,13 @@ class WindowAggregator:
         return {
             "format": "featforge-window-aggregator",
             "version": 1,
-            "spec": {"key": list(self.spec.keys), "time": self.spec.time,
-                     "aggs": {k: list(v) for k, v in self.spec.aggs.items()},
-                     "windows": list(self.spec.windows), "closed": self.spec.closed},
+            "spec": {
+                "key": list(self.spec.keys),
+                "time": self.spec.time,
+                "aggs": {k: list(v) for k, v in self.spec.aggs.items()},
+                "windows": list(self.spec.windows),
+                "closed": self.spec.closed,
+            },
             "allowed_lateness": self.allowed_lateness,
             "late": self.late,
             "ttl": self.ttl,
@@ -319,12 +350,21 @@ class WindowAggregator:
             if header.get("version") != 1:
                 raise ValueError(f"checkpoint version {header.get('version')} is not supported")
             s = header["spec"]
-            spec = WindowSpec(key=s["key"], time=s["time"], aggs=s["aggs"],
-                              windows=s["windows"], closed=s["closed"])
+            spec = WindowSpec(
+                key=s["key"],
+                time=s["time"],
+                aggs=s["aggs"],
+                windows=s["windows"],
+                closed=s["closed"],
+            )
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"window checkpoint is truncated or corrupt ({exc})") from None
-        self.__init__(spec, allowed_lateness=header["allowed_lateness"], late=header["late"],
-                      ttl=header["ttl"])
+        self.__init__(
+            spec,
+            allowed_lateness=header["allowed_lateness"],
+            late=header["late"],
+            ttl=header["ttl"],
+        )
         state = data[8 + size :]
         if header["time_type"] is not None:
             time_type = _type_from_string(header["time_type"])

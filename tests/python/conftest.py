@@ -5,11 +5,11 @@ import os
 import struct
 from pathlib import Path
 
+import mmh3
 import numpy as np
 import pyarrow as pa
 import pytest
 import xxhash
-import mmh3
 
 # The shared dataset (UCI Online Retail, CC BY 4.0): Chen, D. (2015). Online Retail [Dataset].
 # UCI Machine Learning Repository. https://doi.org/10.24432/C5BW33
@@ -30,18 +30,24 @@ def online_retail() -> pa.Table:
 
 def canonical_bytes(value, dtype: pa.DataType) -> bytes:
     """The bytes featforge hashes for one Python value of Arrow type `dtype` (DESIGN.md §3)."""
-    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or pa.types.is_string_view(
-        dtype
+    if (
+        pa.types.is_string(dtype)
+        or pa.types.is_large_string(dtype)
+        or pa.types.is_string_view(dtype)
     ):
         return value.encode("utf-8")
-    if pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype) or pa.types.is_binary_view(
-        dtype
+    if (
+        pa.types.is_binary(dtype)
+        or pa.types.is_large_binary(dtype)
+        or pa.types.is_binary_view(dtype)
     ):
         return bytes(value)
     if pa.types.is_boolean(dtype):
         return b"\x01" if value else b"\x00"
     if pa.types.is_integer(dtype):
-        return int(value).to_bytes(dtype.bit_width // 8, "little", signed=pa.types.is_signed_integer(dtype))
+        return int(value).to_bytes(
+            dtype.bit_width // 8, "little", signed=pa.types.is_signed_integer(dtype)
+        )
     if pa.types.is_floating(dtype):
         fmt = {16: "<e", 32: "<f", 64: "<d"}[dtype.bit_width]
         if math.isnan(value):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import gc
 
+import featforge
 import numpy as np
 import pyarrow as pa
 import pytest
-
-import featforge
 
 
 def rss_bytes() -> int:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import featforge
 import pyarrow as pa
 import pytest
 from conftest import oracle_hashes
-
-import featforge
 
 
 @pytest.mark.parametrize("algo", ["xxh3", "xxh64", "murmur3"])
@@ -22,7 +21,9 @@ def test_bucket_is_unsigned_hash_modulo(algo, num_buckets):
 
 
 def test_bucket_on_sliced_chunked_ints():
-    arr = pa.chunked_array([pa.array([1, 2, 3], pa.int32()).slice(1), pa.array([None, 5], pa.int32())])
+    arr = pa.chunked_array(
+        [pa.array([1, 2, 3], pa.int32()).slice(1), pa.array([None, 5], pa.int32())]
+    )
     expected = [None if h is None else h % 10 for h in oracle_hashes(arr.combine_chunks(), "xxh3")]
     assert featforge.hash_bucket(arr, 10).to_pylist() == expected
 

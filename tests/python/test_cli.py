@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import featforge
 import pyarrow.parquet as pq
 import pytest
-
-import featforge
 from featforge import cli, datagen
 
 
@@ -15,8 +14,17 @@ def test_demo_writes_features(tmp_path, capsys):
     table = pq.read_table(out / "part-00000.parquet")
     assert table.num_rows == 25000
     # every step type contributed its column(s)
-    for name in ("user_hash", "country_bucket", "item_fid", "country_x_category", "query_tokens",
-                 "item_idx", "count_7d", "price_mean_1d", "quantity_sum_7d"):
+    for name in (
+        "user_hash",
+        "country_bucket",
+        "item_fid",
+        "country_x_category",
+        "query_tokens",
+        "item_idx",
+        "count_7d",
+        "price_mean_1d",
+        "quantity_sum_7d",
+    ):
         assert name in table.column_names, name
     assert "query" not in table.column_names  # the drop step
     assert table.column("country_bucket").equals(featforge.hash_bucket(table.column("country"), 64))

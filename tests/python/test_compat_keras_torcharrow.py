@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-
 from featforge.compat import keras, torcharrow
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "keras_golden.json").read_text())
@@ -28,9 +27,10 @@ INTS = pa.array(GOLDEN["ints"], pa.int64())
 )
 def test_hashing_strings(key, kwargs):
     assert keras.Hashing(**kwargs)(STRINGS).to_pylist() == GOLDEN["hashing_str_" + key]
-    assert keras.Hashing(**kwargs)(pa.array(STRINGS, pa.string_view())).to_pylist() == GOLDEN[
-        "hashing_str_" + key
-    ]
+    assert (
+        keras.Hashing(**kwargs)(pa.array(STRINGS, pa.string_view())).to_pylist()
+        == GOLDEN["hashing_str_" + key]
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,9 +61,10 @@ def test_hashed_crossing():
     assert keras.hashed_crossing([a, b], 1000).to_pylist() == GOLDEN["crossing_str_str_1000"]
     assert keras.hashed_crossing([i, a], 1000).to_pylist() == GOLDEN["crossing_int_str_1000"]
     assert keras.hashed_crossing([a, b, a], 97).to_pylist() == GOLDEN["crossing_str_str_str_97"]
-    assert keras.hashed_crossing(pa.table({"x": a, "y": b}), 1000).to_pylist() == GOLDEN[
-        "crossing_str_str_1000"
-    ]
+    assert (
+        keras.hashed_crossing(pa.table({"x": a, "y": b}), 1000).to_pylist()
+        == GOLDEN["crossing_str_str_1000"]
+    )
     with_null = keras.hashed_crossing([["a", None], ["p", "q"]], 1000).to_pylist()
     assert with_null == [GOLDEN["crossing_str_str_1000"][0], None]
 

@@ -62,7 +62,9 @@ def test_feature_hasher_string_on_online_retail(online_retail, column, alternate
     values = [v for v in online_retail.column(column).to_pylist() if v is not None][:100_000]
     samples = [values[i : i + 3] for i in range(0, len(values), 3)]
     kw = {"n_features": 2**16, "input_type": "string", "alternate_sign": alternate_sign}
-    assert_same_csr(ff.FeatureHasher(**kw).transform(samples), sk_fe.FeatureHasher(**kw).transform(samples))
+    assert_same_csr(
+        ff.FeatureHasher(**kw).transform(samples), sk_fe.FeatureHasher(**kw).transform(samples)
+    )
 
 
 def test_feature_hasher_dict_and_pair():

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-
 from featforge.compat import spark
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "spark_golden.json").read_text())
@@ -66,7 +65,9 @@ def test_spark_live_random_strings():
     rng = np.random.default_rng(0)
     alphabet = list("abcXYZ019 é日")
     values = ["".join(rng.choice(alphabet, size=k)) for k in rng.integers(0, 40, size=500)]
-    session = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
+    session = (
+        SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false").getOrCreate()
+    )
     try:
         df = session.createDataFrame([(v, i) for i, v in enumerate(values)], "s string, i long")
         rows = df.select(F.hash("s"), F.xxhash64("s"), F.hash("i"), F.xxhash64("i")).collect()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import struct
 
+import featforge
 import pyarrow as pa
 import pytest
 import xxhash
 from conftest import oracle_hashes
-
-import featforge
 from featforge import _core
 
 
@@ -44,9 +43,13 @@ def test_cross_follows_documented_rule(algo):
 def test_cross_golden_vector():
     # Pinned: changing the combining rule must be a deliberate, versioned decision.
     out = featforge.cross([pa.array(["United Kingdom"]), pa.array(["85123A"])], 1 << 20)
-    assert out.to_pylist() == [expected_cross(["United Kingdom", "85123A"], [pa.string()] * 2, 1 << 20)]
+    assert out.to_pylist() == [
+        expected_cross(["United Kingdom", "85123A"], [pa.string()] * 2, 1 << 20)
+    ]
     raw = xxhash.xxh3_64_intdigest(
-        struct.pack("<QQ", xxhash.xxh3_64_intdigest(b"United Kingdom"), xxhash.xxh3_64_intdigest(b"85123A"))
+        struct.pack(
+            "<QQ", xxhash.xxh3_64_intdigest(b"United Kingdom"), xxhash.xxh3_64_intdigest(b"85123A")
+        )
     )
     assert out.to_pylist() == [raw % (1 << 20)]
 
@@ -153,12 +156,16 @@ def test_tokenizer_on_every_code_point_class():
 
 
 def test_text_hash_buckets_ngrams_in_sklearn_order():
-    out = featforge.text_hash(pa.array(["The cat, the HAT", None, "x"]), 1 << 16, ngram_range=(1, 2))
+    out = featforge.text_hash(
+        pa.array(["The cat, the HAT", None, "x"]), 1 << 16, ngram_range=(1, 2)
+    )
     assert out.type == pa.list_(pa.int64())
     grams = ["the", "cat", "the", "hat", "the cat", "cat the", "the hat"]
     expected = [h % (1 << 32) % (1 << 16) for h in oracle_hashes(pa.array(grams), "murmur3")]
     assert out.to_pylist() == [expected, None, []]
-    xx = featforge.text_hash(pa.array(["Ab cd"]), 7, algo="xxh3", lowercase=False, ngram_range=(2, 2))
+    xx = featforge.text_hash(
+        pa.array(["Ab cd"]), 7, algo="xxh3", lowercase=False, ngram_range=(2, 2)
+    )
     assert xx.to_pylist() == [[xxhash.xxh3_64_intdigest(b"Ab cd") % 7]]
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import featforge
 import numpy as np
 import pyarrow as pa
 import pytest
-
-import featforge
 
 
 def test_unsupported_arrow_type_is_type_error():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import featforge
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -9,10 +10,17 @@ import pytest
 import xxhash
 from conftest import oracle_hashes
 
-import featforge
-
 ALGOS = ["xxh64", "xxh3", "murmur3"]
-INT_TYPES = [pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint16(), pa.uint32(), pa.uint64()]
+INT_TYPES = [
+    pa.int8(),
+    pa.int16(),
+    pa.int32(),
+    pa.int64(),
+    pa.uint8(),
+    pa.uint16(),
+    pa.uint32(),
+    pa.uint64(),
+]
 
 
 def with_nulls(values: list, rng: np.random.Generator, rate: float = 0.2) -> list:
@@ -47,12 +55,23 @@ def test_integers_every_width(dtype, algo, rng):
 @pytest.mark.parametrize("algo", ALGOS)
 @pytest.mark.parametrize(
     "dtype",
-    [pa.string(), pa.large_string(), pa.string_view(), pa.binary(), pa.large_binary(), pa.binary_view()],
+    [
+        pa.string(),
+        pa.large_string(),
+        pa.string_view(),
+        pa.binary(),
+        pa.large_binary(),
+        pa.binary_view(),
+    ],
     ids=str,
 )
 def test_strings_and_binary(dtype, algo, rng):
     values = with_nulls(random_strings(400, rng), rng)
-    if pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype) or pa.types.is_binary_view(dtype):
+    if (
+        pa.types.is_binary(dtype)
+        or pa.types.is_large_binary(dtype)
+        or pa.types.is_binary_view(dtype)
+    ):
         values = [None if v is None else v.encode("utf-8") for v in values]
     arr = pa.array(values, type=dtype)
     assert hash_list(arr, algo, seed=5) == oracle_hashes(arr, algo, seed=5)

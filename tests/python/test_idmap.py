@@ -5,14 +5,13 @@ from __future__ import annotations
 import pickle
 import threading
 
+import featforge
 import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
 import xxhash
-
-import featforge
 from featforge import IdMap
 
 
@@ -53,7 +52,9 @@ def test_insert_equals_factorize_on_online_retail(online_retail):
 def test_string_keys_layouts_and_polars():
     words = ["b", "a", None, "b", "é", "a" * 40]
     for dtype in (pa.string(), pa.large_string(), pa.string_view(), pa.binary()):
-        arr = pa.array([w.encode() if (w is not None and dtype == pa.binary()) else w for w in words], dtype)
+        arr = pa.array(
+            [w.encode() if (w is not None and dtype == pa.binary()) else w for w in words], dtype
+        )
         m = IdMap("string")
         assert m.lookup(arr, insert=True).to_pylist() == [1, 2, None, 1, 3, 4]
     m = IdMap("string")
@@ -156,7 +157,9 @@ def test_ttl_eviction_by_timestamp():
 def test_save_load_and_pickle_round_trip(tmp_path):
     for m in (
         IdMap(min_count=2, num_oov_buckets=3).fit(pa.array(zipf_ids(5000, 300))),
-        IdMap("string", max_size=50, eviction="lfu").fit(pa.array([f"k{i % 70}" for i in range(500)])),
+        IdMap("string", max_size=50, eviction="lfu").fit(
+            pa.array([f"k{i % 70}" for i in range(500)])
+        ),
         IdMap("string").fit(pa.array(["x", "y"])).freeze("frequency"),
     ):
         path = tmp_path / "map.ffidmap"
@@ -166,10 +169,16 @@ def test_save_load_and_pickle_round_trip(tmp_path):
         assert loaded.options == m.options and loaded.frozen == m.frozen
         clone = pickle.loads(pickle.dumps(m))
         assert clone.to_arrow().equals(m.to_arrow())
-        probe = pa.array(["k1", "zzz", "x"]) if m.options["key_type"] == "string" else pa.array([1, 2, 3])
+        probe = (
+            pa.array(["k1", "zzz", "x"])
+            if m.options["key_type"] == "string"
+            else pa.array([1, 2, 3])
+        )
         assert clone.lookup(probe).equals(m.lookup(probe))
         if not m.frozen:  # the restored map keeps evolving exactly like the original
-            more = probe if m.options["key_type"] == "string" else pa.array(zipf_ids(100, 500, seed=9))
+            more = (
+                probe if m.options["key_type"] == "string" else pa.array(zipf_ids(100, 500, seed=9))
+            )
             assert clone.lookup(more, insert=True).equals(m.lookup(more, insert=True))
             assert clone.to_arrow().equals(m.to_arrow())
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 
+import featforge
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-import featforge
 from featforge import IdMap, Pipeline, StepError, WindowSpec, cli, datagen, steps, window_features
 
 SPEC = {
@@ -17,12 +16,23 @@ SPEC = {
         {"op": "hash_bucket", "column": "country", "num_buckets": 1024, "out": "country_bucket"},
         {"op": "cross", "columns": ["country", "category"], "num_buckets": 65536, "out": "cx"},
         {"op": "id_map", "column": "item_id", "out": "item_idx", "min_count": 2},
-        {"op": "text_hash", "column": "query", "num_buckets": 4096, "ngram_range": [1, 2],
-         "out": "qt"},
+        {
+            "op": "text_hash",
+            "column": "query",
+            "num_buckets": 4096,
+            "ngram_range": [1, 2],
+            "out": "qt",
+        },
         {"op": "fid", "column": "user_id", "slot": 3, "out": "ufid"},
         {"op": "hash", "column": "event", "algo": "murmur3", "out": "eh"},
-        {"op": "window", "key": "user_id", "time": "event_time", "windows": ["1h", "1d"],
-         "aggs": {"price": ["mean", "max"]}, "closed": "left"},
+        {
+            "op": "window",
+            "key": "user_id",
+            "time": "event_time",
+            "windows": ["1h", "1d"],
+            "aggs": {"price": ["mean", "max"]},
+            "closed": "left",
+        },
         {"op": "drop", "columns": ["query"]},
     ]
 }
@@ -34,17 +44,23 @@ def events() -> pa.Table:
 
 
 def python_pipeline() -> Pipeline:
-    return Pipeline([
-        steps.HashBucket("country", 1024, out="country_bucket"),
-        steps.Cross(["country", "category"], 65536, out="cx"),
-        steps.IdMap("item_id", out="item_idx", min_count=2),
-        steps.TextHash("query", 4096, ngram_range=[1, 2], out="qt"),
-        steps.Fid("user_id", 3, out="ufid"),
-        steps.Hash("event", algo="murmur3", out="eh"),
-        steps.Window(key="user_id", time="event_time", windows=["1h", "1d"],
-                     aggs={"price": ["mean", "max"]}),
-        steps.Drop(["query"]),
-    ])
+    return Pipeline(
+        [
+            steps.HashBucket("country", 1024, out="country_bucket"),
+            steps.Cross(["country", "category"], 65536, out="cx"),
+            steps.IdMap("item_id", out="item_idx", min_count=2),
+            steps.TextHash("query", 4096, ngram_range=[1, 2], out="qt"),
+            steps.Fid("user_id", 3, out="ufid"),
+            steps.Hash("event", algo="murmur3", out="eh"),
+            steps.Window(
+                key="user_id",
+                time="event_time",
+                windows=["1h", "1d"],
+                aggs={"price": ["mean", "max"]},
+            ),
+            steps.Drop(["query"]),
+        ]
+    )
 
 
 def test_python_and_spec_pipelines_agree_and_round_trip(events):
@@ -57,17 +73,25 @@ def test_python_and_spec_pipelines_agree_and_round_trip(events):
 
 def test_each_step_equals_the_standalone_function(events):
     out = Pipeline.from_spec(SPEC).fit(events).transform(events)
-    assert out.column("country_bucket").equals(featforge.hash_bucket(events.column("country"), 1024))
+    assert out.column("country_bucket").equals(
+        featforge.hash_bucket(events.column("country"), 1024)
+    )
     assert out.column("cx").equals(
-        featforge.cross([events.column("country"), events.column("category")], 65536))
+        featforge.cross([events.column("country"), events.column("category")], 65536)
+    )
     assert out.column("qt").equals(
-        featforge.text_hash(events.column("query"), 4096, ngram_range=(1, 2)))
+        featforge.text_hash(events.column("query"), 4096, ngram_range=(1, 2))
+    )
     assert out.column("ufid").equals(featforge.fid(events.column("user_id"), 3))
     assert out.column("eh").equals(featforge.hash(events.column("event"), algo="murmur3"))
     vocab = IdMap("string", min_count=2).fit(events.column("item_id")).freeze()
     assert out.column("item_idx").equals(vocab.lookup(events.column("item_id")))
-    w = window_features(events, WindowSpec(key="user_id", time="event_time", windows=["1h", "1d"],
-                                           aggs={"price": ["mean", "max"]}))
+    w = window_features(
+        events,
+        WindowSpec(
+            key="user_id", time="event_time", windows=["1h", "1d"], aggs={"price": ["mean", "max"]}
+        ),
+    )
     assert out.column("price_mean_1d").equals(w.column("price_mean_1d"))
     assert "query" not in out.column_names
 
@@ -87,10 +111,14 @@ def test_batched_equals_whole_and_save_load(events, tmp_path):
     [
         ({"op": "nope", "column": "x"}, r"step 1: unknown op 'nope'"),
         ({"op": "hash_bucket", "column": "country"}, r"step 1 \(hash_bucket\): bad arguments"),
-        ({"op": "hash_bucket", "column": "country", "num_buckets": 0},
-         r"step 1 \(hash_bucket\): num_buckets must be in"),
-        ({"op": "window", "key": "user_id", "time": "event_time", "windows": ["1x"], "aggs": {}},
-         r"step 1 \(window\): bad window"),
+        (
+            {"op": "hash_bucket", "column": "country", "num_buckets": 0},
+            r"step 1 \(hash_bucket\): num_buckets must be in",
+        ),
+        (
+            {"op": "window", "key": "user_id", "time": "event_time", "windows": ["1x"], "aggs": {}},
+            r"step 1 \(window\): bad window",
+        ),
         ({"op": "cross", "columns": ["country"], "num_buckets": 8}, r"step 1 \(cross\)"),
     ],
 )
@@ -128,16 +156,28 @@ def test_spec_files_yaml_and_json(tmp_path):
     assert Pipeline.from_spec(tmp_path / "spec.json").to_spec()["steps"][0]["op"] == "hash_bucket"
     yaml = pytest.importorskip("yaml")
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(SPEC))
-    assert Pipeline.from_spec(tmp_path / "spec.yaml").to_spec() == Pipeline.from_spec(SPEC).to_spec()
+    assert (
+        Pipeline.from_spec(tmp_path / "spec.yaml").to_spec() == Pipeline.from_spec(SPEC).to_spec()
+    )
 
 
 def test_cli_run_fit_inspect_on_online_retail(online_retail, tmp_path, capsys):
     spec = {
         "steps": [
-            {"op": "hash_bucket", "column": "Country", "num_buckets": 1024, "out": "country_bucket"},
+            {
+                "op": "hash_bucket",
+                "column": "Country",
+                "num_buckets": 1024,
+                "out": "country_bucket",
+            },
             {"op": "id_map", "column": "StockCode", "out": "item_idx", "min_count": 2},
-            {"op": "window", "key": "CustomerID", "time": "InvoiceDate",
-             "windows": ["1d", "7d", "30d"], "aggs": {"UnitPrice": ["mean", "max"]}},
+            {
+                "op": "window",
+                "key": "CustomerID",
+                "time": "InvoiceDate",
+                "windows": ["1d", "7d", "30d"],
+                "aggs": {"UnitPrice": ["mean", "max"]},
+            },
         ]
     }
     yaml = pytest.importorskip("yaml")
@@ -145,17 +185,45 @@ def test_cli_run_fit_inspect_on_online_retail(online_retail, tmp_path, capsys):
     spec_path.write_text(yaml.safe_dump(spec))
     from conftest import DATASET
 
-    assert cli.main(["run", str(spec_path), "--input", str(DATASET), "--output",
-                     str(tmp_path / "out"), "--fit"]) == 0
+    assert (
+        cli.main(
+            [
+                "run",
+                str(spec_path),
+                "--input",
+                str(DATASET),
+                "--output",
+                str(tmp_path / "out"),
+                "--fit",
+            ]
+        )
+        == 0
+    )
     out = pq.read_table(tmp_path / "out")
     assert out.num_rows == 541_909
     assert {"country_bucket", "item_idx", "UnitPrice_mean_30d", "count_7d"} <= set(out.column_names)
-    assert cli.main(["fit", str(spec_path), "--input", str(DATASET), "--state",
-                     str(tmp_path / "state")]) == 0
+    assert (
+        cli.main(
+            ["fit", str(spec_path), "--input", str(DATASET), "--state", str(tmp_path / "state")]
+        )
+        == 0
+    )
     assert cli.main(["inspect", str(tmp_path / "state")]) == 0
     assert "hash contract" in capsys.readouterr().out
-    assert cli.main(["run", "--state", str(tmp_path / "state"), "--input", str(DATASET),
-                     "--output", str(tmp_path / "out2")]) == 0
+    assert (
+        cli.main(
+            [
+                "run",
+                "--state",
+                str(tmp_path / "state"),
+                "--input",
+                str(DATASET),
+                "--output",
+                str(tmp_path / "out2"),
+            ]
+        )
+        == 0
+    )
     assert pq.read_table(tmp_path / "out2").equals(out)
 
 
@@ -163,9 +231,32 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps({"steps": [{"op": "id_map", "column": "a"}]}))
     pq.write_table(pa.table({"a": [1]}), tmp_path / "in.parquet")
-    assert cli.main(["run", str(spec_path), "--input", str(tmp_path / "in.parquet"),
-                     "--output", str(tmp_path / "o")]) == 2
+    assert (
+        cli.main(
+            [
+                "run",
+                str(spec_path),
+                "--input",
+                str(tmp_path / "in.parquet"),
+                "--output",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 2
+    )
     assert "pass --fit" in capsys.readouterr().err
-    assert cli.main(["run", str(spec_path), "--input", str(tmp_path / "missing"),
-                     "--output", str(tmp_path / "o"), "--fit"]) == 2
+    assert (
+        cli.main(
+            [
+                "run",
+                str(spec_path),
+                "--input",
+                str(tmp_path / "missing"),
+                "--output",
+                str(tmp_path / "o"),
+                "--fit",
+            ]
+        )
+        == 2
+    )
     assert "does not exist" in capsys.readouterr().err

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import featforge
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
-
-import featforge
 from featforge import WindowSpec, window_features
 
 ALL_AGGS = ["count", "sum", "mean", "min", "max", "last", "std"]
@@ -22,7 +21,8 @@ def polars_oracle(table: pa.Table, spec: WindowSpec, periods: list[str]) -> pl.D
     df = df.sort([spec.time, "__row"])  # time-sorted within every key, ties in input order
     exprs = []
     for label, period in zip(spec.labels(), periods):
-        def rolled(e: pl.Expr) -> pl.Expr:
+
+        def rolled(e: pl.Expr, period: str = period) -> pl.Expr:
             return e.rolling(index_column=spec.time, period=period, closed=spec.closed).over(keys)
 
         exprs.append(rolled(pl.len()).cast(pl.Int64).alias(f"count_{label}"))
@@ -78,9 +78,13 @@ def test_online_retail_shuffled_against_polars(retail_shuffled, closed):
     assert_matches(ours, oracle, spec.output_names())
     # null CustomerID rows get null features
     null_rows = retail_shuffled.column("CustomerID").is_null().to_numpy(zero_copy_only=False)
-    assert ours.column("count_1d").to_numpy(zero_copy_only=False)[null_rows].tolist() == [None] * int(
-        null_rows.sum()
-    ) or np.isnan(ours.column("count_1d").to_numpy(zero_copy_only=False)[null_rows].astype(float)).all()
+    assert (
+        ours.column("count_1d").to_numpy(zero_copy_only=False)[null_rows].tolist()
+        == [None] * int(null_rows.sum())
+        or np.isnan(
+            ours.column("count_1d").to_numpy(zero_copy_only=False)[null_rows].astype(float)
+        ).all()
+    )
 
 
 def synthetic(n: int = 20_000, seed: int = 1) -> pa.Table:
@@ -103,8 +107,9 @@ def synthetic(n: int = 20_000, seed: int = 1) -> pa.Table:
 @pytest.mark.parametrize("closed", ["left", "right", "both", "none"])
 def test_synthetic_string_and_composite_keys_with_dense_ties(closed):
     table = synthetic()
-    spec = WindowSpec(key=["user", "device"], time="ts", aggs={"x": ALL_AGGS}, windows=[1, 7, 50],
-                      closed=closed)
+    spec = WindowSpec(
+        key=["user", "device"], time="ts", aggs={"x": ALL_AGGS}, windows=[1, 7, 50], closed=closed
+    )
     ours = window_features(table, spec)
     oracle = polars_oracle(table, spec, ["1i", "7i", "50i"])
     assert_matches(ours, oracle, spec.output_names())
@@ -112,23 +117,31 @@ def test_synthetic_string_and_composite_keys_with_dense_ties(closed):
 
 def test_exact_single_value_windows_and_empty_windows():
     table = pa.table({"k": [1, 1, 1], "t": [0, 100, 200], "v": [0.1, 0.7, 1e17]})
-    spec = WindowSpec(key="k", time="t", aggs={"v": ["sum", "mean", "min", "std", "count"]},
-                      windows=[150], closed="right")
+    spec = WindowSpec(
+        key="k",
+        time="t",
+        aggs={"v": ["sum", "mean", "min", "std", "count"]},
+        windows=[150],
+        closed="right",
+    )
     out = window_features(table, spec).to_pydict()
     assert out["v_sum_150"] == [0.1, 0.1 + 0.7, 0.7 + 1e17]
     assert out["v_mean_150"][0] == 0.1  # a window holding only x reports exactly x
-    left = window_features(table, WindowSpec(key="k", time="t", aggs={"v": ["sum", "mean"]},
-                                             windows=[50])).to_pydict()
+    left = window_features(
+        table, WindowSpec(key="k", time="t", aggs={"v": ["sum", "mean"]}, windows=[50])
+    ).to_pydict()
     assert left["count_50"] == [0, 0, 0] and left["v_sum_50"] == [0.0, 0.0, 0.0]
     assert left["v_mean_50"] == [None, None, None]
 
 
 def test_timestamp_durations_and_polars_input():
-    df = pl.DataFrame({
-        "u": [1, 1, 1],
-        "t": pl.Series([0, 30 * 60_000, 3 * 3_600_000], dtype=pl.Int64).cast(pl.Datetime("ms")),
-        "v": [1, 2, 3],
-    })
+    df = pl.DataFrame(
+        {
+            "u": [1, 1, 1],
+            "t": pl.Series([0, 30 * 60_000, 3 * 3_600_000], dtype=pl.Int64).cast(pl.Datetime("ms")),
+            "v": [1, 2, 3],
+        }
+    )
     out = window_features(df, WindowSpec(key="u", time="t", aggs={"v": ["sum"]}, windows=["1h"]))
     assert out.column("v_sum_1h").to_pylist() == [0.0, 1.0, 0.0]
     assert out.column("count_1h").to_pylist() == [0, 1, 0]
@@ -147,8 +160,10 @@ def test_bad_specs_and_data():
     with pytest.raises(TypeError, match="value column 0 must be numeric"):
         window_features(table, WindowSpec(key="k", time="t", aggs={"s": ["sum"]}, windows=[1]))
     with pytest.raises(ValueError, match="time column must not contain nulls"):
-        window_features(pa.table({"k": [1], "t": pa.array([None], pa.int64()), "v": [1.0]}),
-                        WindowSpec(key="k", time="t", aggs={"v": ["sum"]}, windows=[1]))
+        window_features(
+            pa.table({"k": [1], "t": pa.array([None], pa.int64()), "v": [1.0]}),
+            WindowSpec(key="k", time="t", aggs={"v": ["sum"]}, windows=[1]),
+        )
     with pytest.raises(ValueError, match="durations need a timestamp"):
         window_features(table, WindowSpec(key="k", time="t", aggs={}, windows=["1h"]))
     with pytest.raises(TypeError, match="spec must be a WindowSpec"):

@@ -7,7 +7,6 @@ import pickle
 import numpy as np
 import pyarrow as pa
 import pytest
-
 from featforge import WindowAggregator, WindowSpec, window_features
 
 SPEC = WindowSpec(
@@ -30,7 +29,9 @@ def batches(table: pa.Table, seed: int):
 @pytest.fixture(scope="module")
 def retail(online_retail):
     # time-ordered (the file is sorted by InvoiceDate); a slice keeps the test quick
-    return online_retail.select(["CustomerID", "InvoiceDate", "UnitPrice", "Quantity"]).slice(0, 120_000)
+    return online_retail.select(["CustomerID", "InvoiceDate", "UnitPrice", "Quantity"]).slice(
+        0, 120_000
+    )
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +76,14 @@ def test_query_equals_backfill_for_a_row_at_that_time(retail):
     last_time = retail.column("InvoiceDate")[-1].value + 60_000  # a minute after the stream
     customers = pa.array([17850, 13047, 12583, None, 99999], pa.int64())
     got = agg.query(customers, at=last_time)
-    probe = pa.table({
-        "CustomerID": customers,
-        "InvoiceDate": pa.array([last_time] * len(customers), pa.timestamp("ms")),
-        "UnitPrice": pa.array([None] * len(customers), pa.float64()),
-        "Quantity": pa.array([None] * len(customers), pa.int64()),
-    })
+    probe = pa.table(
+        {
+            "CustomerID": customers,
+            "InvoiceDate": pa.array([last_time] * len(customers), pa.timestamp("ms")),
+            "UnitPrice": pa.array([None] * len(customers), pa.float64()),
+            "Quantity": pa.array([None] * len(customers), pa.int64()),
+        }
+    )
     expected = window_features(pa.concat_tables([retail, probe]), SPEC).slice(retail.num_rows)
     for name in SPEC.output_names():
         assert got.column(name).to_pylist() == expected.column(name).to_pylist(), name

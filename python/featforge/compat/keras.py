@@ -90,8 +90,10 @@ def hashed_crossing(columns: Any, num_bins: int) -> Any:
         raise ValueError(f"columns: columns must have equal lengths, got {[len(c) for c in cols]}")
     names = [f"c{i}" for i in range(len(cols))]
     table = pa.Table.from_arrays(cols, names=names).combine_chunks()
-    batch = table.to_batches()[0] if table.num_rows else pa.RecordBatch.from_arrays(
-        [pa.array([], c.type) for c in cols], names=names
+    batch = (
+        table.to_batches()[0]
+        if table.num_rows
+        else pa.RecordBatch.from_arrays([pa.array([], c.type) for c in cols], names=names)
     )
     try:
         result = _core.keras_hashed_crossing(batch, num_bins)
