@@ -222,6 +222,16 @@ template <class Out, class Finish>
 bool hash_fixed_width(const ArrayView& v, const HashOptions& options, Out* out,
                       const Finish& finish) {
   if (v.is_dictionary()) return false;
+  if constexpr (std::is_same_v<Out, uint64_t>) {
+    // hash() of strings with xxh3: hash straight into the output, no per-element sink.
+    if (options.algo == Algo::xxh3 && (v.id() == TypeId::string || v.id() == TypeId::binary)) {
+      const int32_t* off = v.offsets<int32_t>();
+      parallel_for(v.length(), kParallelGrain, [&](int64_t begin, int64_t end) {
+        fixed_width::xxh3_strings(off + begin, v.data(), end - begin, out + begin, options.seed);
+      });
+      return true;
+    }
+  }
   int width = 0;
   switch (v.id()) {
     case TypeId::int32: case TypeId::uint32: case TypeId::date32: width = 4; break;
