@@ -31,8 +31,7 @@ std::string_view decimal(T value, char (&buffer)[24]) {
   return {buffer, static_cast<size_t>(end - buffer)};
 }
 
-// Bit-exact helpers from folly's published hash functions (Thomas Wang's 64-bit mix and the
-// CityHash-style 128-to-64 reduction), as TorchArrow's sigrid_hash composes them.
+// Thomas Wang's 64-bit mix as folly publishes it (twang_mix64), used by TorchArrow's sigrid_hash.
 [[nodiscard]] constexpr uint64_t twang_mix64(uint64_t key) noexcept {
   key = (~key) + (key << 21);
   key ^= key >> 24;
@@ -43,13 +42,10 @@ std::string_view decimal(T value, char (&buffer)[24]) {
   key = key + (key << 31);
   return key;
 }
-[[nodiscard]] constexpr uint64_t hash_128_to_64(uint64_t upper, uint64_t lower) noexcept {
-  constexpr uint64_t kMul = 0x9ddfea08eb382d69ULL;
-  uint64_t a = (lower ^ upper) * kMul;
-  a ^= a >> 47;
-  uint64_t b = (upper ^ a) * kMul;
-  b ^= b >> 47;
-  return b * kMul;
+// folly's hash_128_to_64(upper, lower) is CityHash's Hash128to64, which FarmHash calls
+// HashLen16(lower, upper).
+[[nodiscard]] inline uint64_t hash_128_to_64(uint64_t upper, uint64_t lower) noexcept {
+  return hash::farmhash_detail::hash_len16(lower, upper);
 }
 
 // TensorFlow's FingerprintCat64: combines two fingerprints (published in TF's fingerprint.h).
