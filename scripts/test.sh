@@ -29,7 +29,7 @@ python -m pip install -q --upgrade pip
 python -m pip install -q cmake ninja
 python -m pip install -q ".[test]"
 # The oracles must be importable: tests that compare against them must not silently skip.
-python -c "import xxhash, mmh3, polars, pandas, sklearn, scipy, farmhash, yaml, pytest_benchmark"
+python -c "import xxhash, mmh3, polars, pandas, sklearn, scipy, farmhash, yaml, duckdb, pytest_benchmark"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

@@ -257,3 +257,12 @@ def test_large_list_of_large_strings_with_offsets(rng):
             assert got is None
         else:
             assert got == oracle_hashes(pa.array(row), "xxh3")
+
+
+def test_duckdb_relations():
+    duckdb = pytest.importorskip("duckdb")
+    rel = duckdb.sql("select * from (values (1, 'a'), (2, 'bb'), (null, 'c')) t(x, s)")
+    out = featforge.hash(rel, algo="xxh64")  # a relation exports an Arrow stream: a Table out
+    assert isinstance(out, pa.Table)
+    assert out.column("s").to_pylist() == oracle_hashes(pa.array(["a", "bb", "c"]), "xxh64")
+    assert out.column("x").to_pylist() == oracle_hashes(pa.array([1, 2, None], pa.int32()), "xxh64")
