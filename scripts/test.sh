@@ -27,7 +27,7 @@ python3 -m venv .venv
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 python -m pip install -q --upgrade pip
 python -m pip install -q cmake ninja
-python -m pip install -q ".[test]"
+python -m pip install -q ".[test,spark]"
 # The oracles must be importable: tests that compare against them must not silently skip.
 python -c "import xxhash, mmh3, polars, pandas, sklearn, scipy, farmhash, yaml, duckdb, pytest_benchmark"
 
