@@ -10,11 +10,6 @@
 
 namespace featforge {
 
-// The process-wide cache of released large blocks (see arrow::set_buffer_cache_limit): a block of
-// exactly `capacity` bytes (a 2 MiB multiple) already faulted in, or nullptr; and giving one back.
-[[nodiscard]] void* take_cached_block(size_t capacity) noexcept;
-void give_cached_block(void* block, size_t capacity) noexcept;
-
 // An allocator for big arrays (hash tables, per-row scratch): allocations of 4 MiB or more are
 // 2 MiB-aligned on transparent huge pages, so faulting them in goes 2 MiB at a time instead of
 // 4 KiB - otherwise page faults cost as much as the work on a large batch. Small ones use the heap.
@@ -27,26 +22,21 @@ struct HugePageAllocator {
   T* allocate(size_t n) {
     const size_t bytes = n * sizeof(T);
     if (bytes < (size_t{4} << 20)) return static_cast<T*>(::operator new(bytes));
-    const size_t capacity = rounded(bytes);
-    void* p = take_cached_block(capacity);
-    if (p != nullptr) return static_cast<T*>(p);
-    p = std::aligned_alloc(kHuge, capacity);
+    constexpr size_t kHuge = size_t{2} << 20;
+    void* p = std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge);
     if (p == nullptr) throw std::bad_alloc();
 #ifdef MADV_HUGEPAGE
-    (void)madvise(p, capacity, MADV_HUGEPAGE);
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
 #endif
     return static_cast<T*>(p);
   }
   void deallocate(T* p, size_t n) noexcept {
-    const size_t bytes = n * sizeof(T);
-    if (bytes < (size_t{4} << 20)) {
+    if (n * sizeof(T) < (size_t{4} << 20)) {
       ::operator delete(p);
     } else {
-      give_cached_block(p, rounded(bytes));  // kept for reuse within the cache limit
+      std::free(p);
     }
   }
-  static constexpr size_t kHuge = size_t{2} << 20;
-  static constexpr size_t rounded(size_t bytes) { return (bytes + kHuge - 1) / kHuge * kHuge; }
   template <class U>
   bool operator==(const HugePageAllocator<U>&) const noexcept { return true; }
 };

@@ -191,8 +191,6 @@ BlockCache& block_cache() {
 }  // namespace
 
 void set_buffer_cache_limit(size_t bytes) { block_cache().set_limit(bytes); }
-void* cache_take(size_t capacity) { return block_cache().take(capacity); }
-void cache_give(void* block, size_t capacity) noexcept { block_cache().give(block, capacity); }
 size_t buffer_cache_limit() noexcept { return block_cache().limit(); }
 size_t buffer_cache_bytes() noexcept { return block_cache().bytes(); }
 
@@ -284,14 +282,3 @@ Buffer copy_validity(const uint8_t* bits, int64_t offset, int64_t length) {
 }
 
 }  // namespace featforge::arrow
-
-namespace featforge {
-void* take_cached_block(size_t capacity) noexcept {
-  try {
-    return arrow::cache_take(capacity);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void give_cached_block(void* block, size_t capacity) noexcept { arrow::cache_give(block, capacity); }
-}  // namespace featforge

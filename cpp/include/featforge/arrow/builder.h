@@ -50,9 +50,6 @@ class Buffer {
 void set_buffer_cache_limit(size_t bytes);
 [[nodiscard]] size_t buffer_cache_limit() noexcept;
 [[nodiscard]] size_t buffer_cache_bytes() noexcept;
-// Blocks of the cache for other owners of large memory (featforge::HugePageAllocator).
-[[nodiscard]] void* cache_take(size_t capacity);
-void cache_give(void* block, size_t capacity) noexcept;
 
 // A node of an output array tree, before export.
 struct ArrayData {
