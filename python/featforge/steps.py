@@ -59,40 +59,52 @@ class Step:
         return d
 
 
-def _column(table: pa.Table, name: str) -> Any:
-    return table.column(name)
-
-
 def _append(table: pa.Table, name: str, column: Any) -> pa.Table:
     if name in table.column_names:
         table = table.drop_columns([name])
     return table.append_column(name, column)
 
 
+class ColumnStep(Step):
+    """A step that reads one column (``self.column``) and adds ``self.out`` (by default the
+    column name plus ``suffix``), computed by ``compute``."""
+
+    suffix: ClassVar[str] = ""
+
+    def inputs(self) -> list[str]:
+        return [self.column]
+
+    def outputs(self, schema: pa.Schema) -> list[str]:
+        return [self.out or f"{self.column}{self.suffix}"]
+
+    def compute(self, column: Any) -> Any:
+        raise NotImplementedError
+
+    def transform(self, table: pa.Table) -> pa.Table:
+        return _append(
+            table, self.outputs(table.schema)[0], self.compute(table.column(self.column))
+        )
+
+
 @dataclasses.dataclass
-class Hash(Step):
+class Hash(ColumnStep):
+    suffix: ClassVar[str] = "_hash"
     op: ClassVar[str] = "hash"
     column: str
     algo: str = "xxh3"
     seed: int = 0
     out: str | None = None
 
-    def inputs(self) -> list[str]:
-        return [self.column]
-
-    def outputs(self, schema: pa.Schema) -> list[str]:
-        return [self.out or f"{self.column}_hash"]
-
     def check(self) -> None:
         hashing._check_algo_seed(self.algo, self.seed)
 
-    def transform(self, table: pa.Table) -> pa.Table:
-        col = hashing.hash(_column(table, self.column), algo=self.algo, seed=self.seed)
-        return _append(table, self.outputs(table.schema)[0], col)
+    def compute(self, column: Any) -> Any:
+        return hashing.hash(column, algo=self.algo, seed=self.seed)
 
 
 @dataclasses.dataclass
-class HashBucket(Step):
+class HashBucket(ColumnStep):
+    suffix: ClassVar[str] = "_bucket"
     op: ClassVar[str] = "hash_bucket"
     column: str
     num_buckets: int
@@ -100,37 +112,23 @@ class HashBucket(Step):
     seed: int = 0
     out: str | None = None
 
-    def inputs(self) -> list[str]:
-        return [self.column]
-
-    def outputs(self, schema: pa.Schema) -> list[str]:
-        return [self.out or f"{self.column}_bucket"]
-
     def check(self) -> None:
         hashing._check_positive_int("num_buckets", self.num_buckets)
         hashing._check_algo_seed(self.algo, self.seed)
 
-    def transform(self, table: pa.Table) -> pa.Table:
-        col = hashing.hash_bucket(
-            _column(table, self.column), self.num_buckets, algo=self.algo, seed=self.seed
-        )
-        return _append(table, self.outputs(table.schema)[0], col)
+    def compute(self, column: Any) -> Any:
+        return hashing.hash_bucket(column, self.num_buckets, algo=self.algo, seed=self.seed)
 
 
 @dataclasses.dataclass
-class Fid(Step):
+class Fid(ColumnStep):
+    suffix: ClassVar[str] = "_fid"
     op: ClassVar[str] = "fid"
     column: str
     slot: int
     algo: str = "xxh3"
     seed: int = 0
     out: str | None = None
-
-    def inputs(self) -> list[str]:
-        return [self.column]
-
-    def outputs(self, schema: pa.Schema) -> list[str]:
-        return [self.out or f"{self.column}_fid"]
 
     def check(self) -> None:
         if (
@@ -141,9 +139,8 @@ class Fid(Step):
             raise ValueError(f"slot must be an int in [0, 32768), got {self.slot!r}")
         hashing._check_algo_seed(self.algo, self.seed)
 
-    def transform(self, table: pa.Table) -> pa.Table:
-        col = hashing.fid(_column(table, self.column), self.slot, algo=self.algo, seed=self.seed)
-        return _append(table, self.outputs(table.schema)[0], col)
+    def compute(self, column: Any) -> Any:
+        return hashing.fid(column, self.slot, algo=self.algo, seed=self.seed)
 
 
 @dataclasses.dataclass
@@ -178,7 +175,8 @@ class Cross(Step):
 
 
 @dataclasses.dataclass
-class TextHash(Step):
+class TextHash(ColumnStep):
+    suffix: ClassVar[str] = "_tokens"
     op: ClassVar[str] = "text_hash"
     column: str
     num_buckets: int
@@ -188,34 +186,28 @@ class TextHash(Step):
     seed: int = 0
     out: str | None = None
 
-    def inputs(self) -> list[str]:
-        return [self.column]
-
-    def outputs(self, schema: pa.Schema) -> list[str]:
-        return [self.out or f"{self.column}_tokens"]
-
     def check(self) -> None:
         hashing._check_positive_int("num_buckets", self.num_buckets)
         hashing._check_ngram_range(self.ngram_range)
         hashing._check_algo_seed(self.algo, self.seed)
 
-    def transform(self, table: pa.Table) -> pa.Table:
-        col = hashing.text_hash(
-            _column(table, self.column),
+    def compute(self, column: Any) -> Any:
+        return hashing.text_hash(
+            column,
             self.num_buckets,
             ngram_range=tuple(self.ngram_range),
             lowercase=self.lowercase,
             algo=self.algo,
             seed=self.seed,
         )
-        return _append(table, self.outputs(table.schema)[0], col)
 
 
 @dataclasses.dataclass
-class IdMap(Step):
+class IdMap(ColumnStep):
     """Learns a vocabulary in ``fit`` (frozen afterwards, first-seen order) and maps ids to
     dense indices in ``transform``."""
 
+    suffix: ClassVar[str] = "_idx"
     op: ClassVar[str] = "id_map"
     stateful: ClassVar[bool] = True
     column: str
@@ -228,12 +220,6 @@ class IdMap(Step):
     _map: _IdMap | None = dataclasses.field(default=None, init=False, repr=False)
     rows_seen: int = dataclasses.field(default=0, init=False, repr=False)
     oov_rows: int = dataclasses.field(default=0, init=False, repr=False)
-
-    def inputs(self) -> list[str]:
-        return [self.column]
-
-    def outputs(self, schema: pa.Schema) -> list[str]:
-        return [self.out or f"{self.column}_idx"]
 
     def check(self) -> None:
         if self.key_type not in (None, "int64", "string"):
