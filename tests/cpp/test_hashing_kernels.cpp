@@ -4,10 +4,13 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "featforge/arrow/builder.h"
 #include "featforge/hash/murmur3.h"
 #include "featforge/hash/xxh3.h"
+#include "featforge/hashing/fixed_width.h"
 #include "featforge/hashing/kernels.h"
 #include "featforge/parallel.h"
 
@@ -156,6 +159,73 @@ TEST(HashingKernels, FastModEqualsModulo) {
     for (int i = 0; i < 20000; ++i) {
       const uint64_t a = i < 4 ? std::vector<uint64_t>{0, 1, ~0ULL, d}[i] : rng();
       ASSERT_EQ(mod(a), a % d) << "a=" << a << " d=" << d;
+    }
+  }
+}
+
+// The string kernels' block paths (eight strings of 9..16 bytes, eight inlined views of 9..12)
+// against one-at-a-time XXH3, with blocks that fall back, ragged tails and seeds.
+std::vector<std::string> strings_for_blocks() {
+  std::vector<std::string> s;
+  uint64_t x = 7;
+  auto next = [&] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL; };
+  auto word = [&](size_t len) {
+    std::string w(len, '\0');
+    for (auto& c : w) c = static_cast<char>(next() >> 56);
+    return w;
+  };
+  for (int block = 0; block < 40; ++block) {
+    // Even blocks stay inside the vector range; odd ones put one length just outside it.
+    for (int k = 0; k < 8; ++k) {
+      size_t len = 9 + (next() >> 61) % 8;  // 9..16
+      if (block % 2 == 1 && k == block % 8) len = (block % 4 == 1) ? 8 : 17;
+      if (block % 5 == 0) len = 9 + k % 4;  // 9..12: inlined views too
+      s.push_back(word(len));
+    }
+  }
+  for (size_t len : {0, 1, 3, 4, 8, 12, 13, 16, 17, 40}) s.push_back(word(len));  // ragged tail
+  return s;
+}
+
+TEST(HashingKernels, StringBlocksEqualScalarXxh3) {
+  const std::vector<std::string> strings = strings_for_blocks();
+  const auto n = static_cast<int64_t>(strings.size());
+  std::vector<int32_t> offsets{0};
+  std::string data;
+  std::vector<arrow::BinaryViewElement> views(strings.size());
+  for (size_t i = 0; i < strings.size(); ++i) {
+    data += strings[i];
+    offsets.push_back(static_cast<int32_t>(data.size()));
+  }
+  // Views: inlined up to 12 bytes, otherwise pointing into `data` (buffer 0).
+  for (size_t i = 0; i < strings.size(); ++i) {
+    auto& v = views[i];
+    std::memset(&v, 0, sizeof v);
+    v.size = static_cast<int32_t>(strings[i].size());
+    if (v.size <= 12) {
+      std::memcpy(v.inlined, strings[i].data(), strings[i].size());
+    } else {
+      std::memcpy(v.ref.prefix, strings[i].data(), 4);
+      v.ref.buffer_index = 0;
+      v.ref.offset = offsets[i];
+    }
+  }
+  const char* buffers[] = {data.data()};
+  for (uint64_t seed : {0ULL, 42ULL, 0x9E3779B97F4A7C15ULL}) {
+    const hash::Xxh3 reference(seed);
+    for (int64_t start : {0, 3}) {  // unaligned starts shift every block boundary
+      std::vector<uint64_t> from_offsets(static_cast<size_t>(n - start));
+      std::vector<uint64_t> from_views(from_offsets.size());
+      hashing::fixed_width::xxh3_strings(offsets.data() + start, data.data(), n - start,
+                                         from_offsets.data(), seed);
+      hashing::fixed_width::xxh3_string_views(views.data() + start, buffers, n - start,
+                                              from_views.data(), seed);
+      for (int64_t i = start; i < n; ++i) {
+        const std::string& str = strings[static_cast<size_t>(i)];
+        const uint64_t expected = reference(str.data(), str.size());
+        ASSERT_EQ(from_offsets[static_cast<size_t>(i - start)], expected) << "row " << i;
+        ASSERT_EQ(from_views[static_cast<size_t>(i - start)], expected) << "row " << i;
+      }
     }
   }
 }

@@ -77,6 +77,23 @@ def test_strings_and_binary(dtype, algo, rng):
     assert hash_list(arr, algo, seed=5) == oracle_hashes(arr, algo, seed=5)
 
 
+@pytest.mark.parametrize("dtype", [pa.string(), pa.string_view(), pa.binary()], ids=str)
+def test_item_id_strings_take_the_block_path(dtype, rng):
+    """Runs of 9..16-byte strings (ids like "item_1234567") are hashed eight at a time; blocks
+    with one shorter or longer string, nulls and a slice that shifts every block boundary must
+    still equal xxhash."""
+    lengths = rng.integers(9, 17, size=3000)
+    lengths[rng.random(3000) < 0.01] = 5  # a few blocks fall back
+    values = ["".join(rng.choice(list("item_0123456789"), size=k)) for k in lengths]
+    values = with_nulls(values, rng, rate=0.02)
+    if pa.types.is_binary(dtype):
+        values = [None if v is None else v.encode() for v in values]
+    arr = pa.array(values, type=dtype).slice(3)
+    assert hash_list(arr, "xxh3", seed=99) == oracle_hashes(arr, "xxh3", seed=99)
+    s = pl.Series(values[3:], dtype=pl.Binary if pa.types.is_binary(dtype) else pl.String)
+    assert hash_list(s, "xxh3") == oracle_hashes(arr, "xxh3")
+
+
 def test_output_types():
     ints = pa.array([1, 2], pa.int64())
     assert featforge.hash(ints).type == pa.uint64()

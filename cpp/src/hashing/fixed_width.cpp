@@ -92,15 +92,3 @@ FEATFORGE_CLONES void murmur3_4(const uint32_t* in, int64_t n, uint32_t* out, ui
 
 }  // namespace featforge::hashing::fixed_width
 
-
-namespace featforge::hashing::fixed_width {
-
-void xxh3_strings(const int32_t* offsets, const char* data, int64_t n, uint64_t* out,
-                  uint64_t seed) {
-  const hash::Xxh3 hasher(seed);
-  for (int64_t i = 0; i < n; ++i) {
-    out[i] = hasher(data + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]));
-  }
-}
-
-}  // namespace featforge::hashing::fixed_width

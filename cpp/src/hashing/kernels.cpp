@@ -233,14 +233,10 @@ bool hash_fixed_width(const ArrayView& v, const HashOptions& options, Out* out,
     }
     if (options.algo == Algo::xxh3 &&
         (v.id() == TypeId::string_view || v.id() == TypeId::binary_view)) {
-      const hash::Xxh3 hasher(options.seed);
       const arrow::BinaryViewElement* views = v.views();
       parallel_for(v.length(), kParallelGrain, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          const arrow::BinaryViewElement& e = views[i];
-          const char* p = e.size <= 12 ? e.inlined : v.view_data(e.ref.buffer_index) + e.ref.offset;
-          out[i] = hasher(p, static_cast<size_t>(e.size));
-        }
+        fixed_width::xxh3_string_views(views + begin, v.view_buffers(), end - begin, out + begin,
+                                       options.seed);
       });
       return true;
     }

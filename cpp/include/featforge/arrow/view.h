@@ -133,6 +133,10 @@ class ArrayView {
   [[nodiscard]] const BinaryViewElement* views() const noexcept {
     return static_cast<const BinaryViewElement*>(array_->buffers[1]) + offset_;
   }
+  // The variadic data buffers of a string_view/binary_view array, indexed by buffer_index.
+  [[nodiscard]] const char* const* view_buffers() const noexcept {
+    return reinterpret_cast<const char* const*>(array_->buffers + 2);
+  }
   [[nodiscard]] const char* view_data(int32_t buffer_index) const noexcept {
     return static_cast<const char*>(array_->buffers[2 + buffer_index]);
   }
