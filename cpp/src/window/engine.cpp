@@ -2,6 +2,7 @@
 
 #include "featforge/hashing/fixed_width.h"
 #include "featforge/memory.h"
+#include "rows.h"
 
 #include <algorithm>
 #include <cstring>
@@ -55,19 +56,7 @@ void finalize(Spec& spec) {
   }
 }
 
-namespace {
-
-// Per-row composite key bytes (canonical bytes of each key column, strings length-prefixed),
-// or null when any key column is null.
-struct RowKeys {
-  std::string arena;
-  std::vector<size_t> offsets;  // n + 1
-  std::vector<uint8_t> valid;
-  [[nodiscard]] std::string_view at(int64_t i) const {
-    return {arena.data() + offsets[static_cast<size_t>(i)],
-            offsets[static_cast<size_t>(i) + 1] - offsets[static_cast<size_t>(i)]};
-  }
-};
+namespace detail {
 
 RowKeys encode_keys(const std::vector<ArrayView>& keys, int64_t n) {
   RowKeys out;
@@ -135,6 +124,14 @@ std::vector<int64_t> time_values(const ArrayView& t) {
   }
   return out;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::encode_keys;
+using detail::RowKeys;
+using detail::time_values;
 
 // Value columns as doubles with validity, row-major (rows x columns) for KeyState::append.
 struct RowValues {
@@ -309,128 +306,6 @@ WindowValues make_values(size_t columns) {
 }
 
 }  // namespace
-
-arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& time,
-                           const std::vector<ArrayView>& values, const Spec& spec) {
-  const int64_t n = time.length();
-  const std::vector<int64_t> t = time_values(time);
-  const RowValues rows = value_rows(values, n);
-  // Group rows by key: dense group ids in first-seen order, then a counting sort by group.
-  big_vector<int64_t> group(static_cast<size_t>(n), -1);
-  const bool one_int_key = keys.size() == 1 && !keys[0].is_dictionary() &&
-                           arrow::is_integer(keys[0].id()) && keys[0].length() == n;
-  idmap::KeyPool groups(one_int_key ? idmap::KeyType::int64 : idmap::KeyType::string);
-  if (one_int_key) {
-    // The common case (a user or item id): hash all keys at once, probe by hash alone.
-    const ArrayView& key = keys[0];
-    const std::vector<int64_t> ids = arrow::int64_values(key, "window");
-    big_vector<uint64_t> hashes(static_cast<size_t>(n));
-    hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(ids.data()), n, hashes.data(), 0);
-    for (int64_t i = 0; i < n; ++i) {
-      const auto r = static_cast<size_t>(i);
-      if (!key.is_valid(i)) continue;
-      if (i + 16 < n) groups.prefetch(hashes[r + 16]);
-      int64_t g = groups.find(hashes[r], ids[r]);
-      if (g == idmap::FlatTable::kEmpty) g = groups.add(hashes[r], ids[r], {}, 0, 0);
-      group[r] = g;
-    }
-  } else {
-    const RowKeys row_keys = encode_keys(keys, n);
-    const hash::Xxh3 hasher(0);
-    for (int64_t i = 0; i < n; ++i) {
-      if (!row_keys.valid[static_cast<size_t>(i)]) continue;
-      const std::string_view k = row_keys.at(i);
-      const uint64_t h = hasher(k.data(), k.size());
-      int64_t g = groups.find(h, k);
-      if (g == idmap::FlatTable::kEmpty) g = groups.add(h, 0, k, 0, 0);
-      group[static_cast<size_t>(i)] = g;
-    }
-  }
-  const auto n_groups = static_cast<size_t>(groups.slots());
-  std::vector<int64_t> start(n_groups + 1, 0);
-  for (int64_t g : group) {
-    if (g >= 0) ++start[static_cast<size_t>(g) + 1];
-  }
-  std::partial_sum(start.begin(), start.end(), start.begin());
-  big_vector<int64_t> order(static_cast<size_t>(start.back()));
-  {
-    std::vector<int64_t> fill(start.begin(), start.end() - 1);
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t g = group[static_cast<size_t>(i)];
-      if (g >= 0) order[static_cast<size_t>(fill[static_cast<size_t>(g)]++)] = i;
-    }
-  }
-  // Gather times and values into key-grouped order once (prefetching ahead): the per-key pass
-  // then reads sequentially instead of chasing scattered rows.
-  const size_t m = order.size();
-  const size_t cols = rows.columns;
-  big_vector<int64_t> gt(m);
-  big_vector<double> gv(m * cols);
-  big_vector<uint8_t> gvalid(m * cols);
-  constexpr size_t kAhead = 16;
-  for (size_t k = 0; k < m; ++k) {
-    if (k + kAhead < m) {
-      const auto ahead = static_cast<size_t>(order[k + kAhead]);
-      __builtin_prefetch(&t[ahead]);
-      __builtin_prefetch(&rows.values[ahead * cols]);
-      __builtin_prefetch(&rows.valid[ahead * cols]);
-    }
-    const auto r = static_cast<size_t>(order[k]);
-    gt[k] = t[r];
-    for (size_t c = 0; c < cols; ++c) {
-      gv[k * cols + c] = rows.values[r * cols + c];
-      gvalid[k * cols + c] = rows.valid[r * cols + c];
-    }
-  }
-  Outputs out(spec, n, static_cast<int64_t>(m));
-  WindowValues v = make_values(rows.columns);
-  KeyState state(spec.layout);
-  for (size_t g = 0; g < n_groups; ++g) {
-    const auto first = static_cast<size_t>(start[g]);
-    const auto last = static_cast<size_t>(start[g + 1]);
-    // Rows of a group in time order, ties in input order. Already so for time-sorted input;
-    // otherwise sort this group's positions (and their gathered data) by time.
-    bool sorted = true;
-    for (size_t k = first + 1; k < last && sorted; ++k) sorted = gt[k - 1] <= gt[k];
-    if (!sorted) {
-      std::vector<size_t> idx(last - first);
-      std::iota(idx.begin(), idx.end(), first);
-      std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return gt[a] < gt[b]; });
-      std::vector<int64_t> o2, t2;
-      std::vector<double> v2;
-      std::vector<uint8_t> ok2;
-      for (size_t k : idx) {
-        o2.push_back(order[k]);
-        t2.push_back(gt[k]);
-        for (size_t c = 0; c < cols; ++c) {
-          v2.push_back(gv[k * cols + c]);
-          ok2.push_back(gvalid[k * cols + c]);
-        }
-      }
-      std::copy(o2.begin(), o2.end(), order.begin() + static_cast<std::ptrdiff_t>(first));
-      std::copy(t2.begin(), t2.end(), gt.begin() + static_cast<std::ptrdiff_t>(first));
-      std::copy(v2.begin(), v2.end(), gv.begin() + static_cast<std::ptrdiff_t>(first * cols));
-      std::copy(ok2.begin(), ok2.end(), gvalid.begin() + static_cast<std::ptrdiff_t>(first * cols));
-    }
-    state.reset();
-    for (size_t run = first; run < last;) {
-      const int64_t now = gt[run];
-      size_t end = run;
-      while (end < last && gt[end] == now) {
-        state.append(now, gv.data() + end * cols, gvalid.data() + end * cols);
-        ++end;
-      }
-      state.advance(now, spec.layout);
-      for (size_t w = 0; w < spec.layout.windows.size(); ++w) {
-        state.emit(w, spec.layout, v);
-        for (size_t k = run; k < end; ++k) out.write(static_cast<int64_t>(k), w, v);
-      }
-      state.trim(spec.layout);
-      run = end;
-    }
-  }
-  return out.finish(order);
-}
 
 }  // namespace featforge::window
 
