@@ -30,9 +30,13 @@ namespace {
 
 constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
 
+// Neumaier's compensated addition (as in state.cpp), with both error terms computed so the
+// compiler selects one without a branch: which operand is larger is data-dependent.
 inline void neumaier_add(double& sum, double& comp, double x) {
   const double t = sum + x;
-  comp += std::fabs(sum) >= std::fabs(x) ? (sum - t) + x : (x - t) + sum;
+  const double if_sum_larger = (sum - t) + x;
+  const double if_x_larger = (x - t) + sum;
+  comp += std::fabs(sum) >= std::fabs(x) ? if_sum_larger : if_x_larger;
   sum = t;
 }
 
@@ -176,24 +180,6 @@ Gathered gather(const ArrayView& v, const big_vector<int64_t>& row_of, size_t co
   return out;
 }
 
-// A monotonic queue of positions over a preallocated array: a group pushes at most one entry
-// per event, so head and tail only move forward.
-struct MonoQueue {
-  int64_t* slots = nullptr;
-  size_t head = 0, tail = 0;
-  [[nodiscard]] bool empty() const { return head == tail; }
-  [[nodiscard]] int64_t front() const { return slots[head]; }
-  [[nodiscard]] int64_t back() const { return slots[tail - 1]; }
-};
-
-// Running aggregates of one value column over the window being swept (as Accumulator).
-struct Running {
-  int64_t n = 0;
-  double sum = 0, comp = 0, mean = 0, m2 = 0, m2_peak = 0;
-  bool dirty = false;
-  MonoQueue min_q, max_q;
-};
-
 enum class Kind : uint8_t { count, value_count, sum, mean, min, max, last, std };
 
 struct OutColumn {
@@ -227,192 +213,208 @@ struct Records {
   uint64_t* at(size_t position) { return slots.data() + position * width; }
 };
 
-// Sweeps one window over one group (positions [first, last)), writing its output columns.
-class WindowSweep {
- public:
-  WindowSweep(const Layout& layout, const Groups& groups, const std::vector<Gathered>& columns,
-              size_t max_group)
-      : layout_(layout), groups_(groups), columns_(columns), running_(columns.size()),
-        last_valid_(columns.size()), emitted_(columns.size()),
-        queue_space_(2 * columns.size() * max_group) {}
+// A slice of a group's runs of equal times (group-relative positions): run r is positions
+// [pos[r], pos[r + 1]), and for the window being swept it sees events [lo[r], hi[r]).
+struct Runs {
+  std::vector<size_t> pos, hi, lo;
+  std::vector<int64_t> start;
+  [[nodiscard]] size_t size() const { return hi.size(); }
+};
 
-  // Writes window w's features of every position of the group into its records, at columns
-  // [column, column + n_outs).
-  void run(size_t w, size_t first, size_t last, const OutColumn* outs, size_t n_outs,
-           Records& records, size_t column) {
-    const int64_t length = layout_.windows[w];
-    const bool include_t = layout_.closed == Closed::right || layout_.closed == Closed::both;
-    const bool include_start = layout_.closed == Closed::left || layout_.closed == Closed::both;
-    const int64_t* time = groups_.time.data();
-    reset(first, last);
-    size_t lo = first, hi = first;
-    for (size_t run = first; run < last;) {
-      const int64_t now = time[run];
-      size_t end = run + 1;
-      while (end < last && time[end] == now) ++end;
-      // Events before `now` (and at `now` when the window includes its end) enter...
-      const size_t new_hi = include_t ? end : run;
-      for (; hi < new_hi; ++hi) add(hi);
-      // ...and those before its start leave.
-      const int64_t start = now - length;
-      while (lo < hi && (include_start ? time[lo] < start : time[lo] <= start)) remove(lo++);
-      for (size_t c = 0; c < columns_.size(); ++c) {
-        if (running_[c].dirty) recompute(c, lo, hi);
+// Finds the runs starting in positions [from, n), at most `limit` of them; returns where the
+// next slice starts.
+size_t find_runs(const int64_t* time, size_t from, size_t n, size_t limit, Closed closed,
+                 Runs& runs) {
+  runs.pos.clear();
+  size_t p = from;
+  while (p < n && runs.pos.size() < limit) {
+    runs.pos.push_back(p);
+    const int64_t t = time[p];
+    do {
+      ++p;
+    } while (p < n && time[p] == t);
+  }
+  runs.pos.push_back(p);
+  // Events before the run's time enter its window, and those at its time too when the window
+  // includes its end.
+  const bool include_t = closed == Closed::right || closed == Closed::both;
+  const size_t count = runs.pos.size() - 1;
+  runs.hi.resize(count);
+  runs.lo.resize(count);
+  runs.start.resize(count);
+  for (size_t r = 0; r < count; ++r) runs.hi[r] = include_t ? runs.pos[r + 1] : runs.pos[r];
+  return p;
+}
+
+// lo[r] = the first event inside run r's window: time >= start (> start when the window
+// excludes its start). Starts only grow, so this is a merge of two sorted sequences, written
+// without data-dependent branches (the irregular gaps between events would mispredict them).
+// `l` carries the merge from one slice to the next.
+void find_starts(const int64_t* time, int64_t length, Closed closed, Runs& runs, size_t& l) {
+  const bool include_start = closed == Closed::left || closed == Closed::both;
+  const int64_t exclusive = include_start ? 0 : 1;  // events with time < start + exclusive leave
+  const size_t count = runs.size();
+  for (size_t r = 0; r < count; ++r) runs.start[r] = time[runs.pos[r]] - length + exclusive;
+  // An event at a run's own position has the run's time, which is >= its start (length > 0),
+  // so l never passes pos[r] <= hi[r]: time[l] stays in range and lo[r] <= hi[r].
+  size_t r = 0;
+  while (r < count) {
+    const bool leaves = time[l] < runs.start[r];
+    runs.lo[r] = l;
+    l += leaves;
+    r += !leaves;
+  }
+}
+
+// Which outputs a (window, value column) pair writes: up to one record column per aggregate.
+struct ColumnOutputs {
+  std::vector<std::pair<Kind, size_t>> columns;  // (aggregate, record column)
+  bool sum = false, std = false, min = false, max = false, last = false;
+};
+
+// The sweep of one window over one value column of one group, resumable slice by slice: events
+// enter at hi and leave at lo, and the running aggregates see exactly the additions and
+// removals KeyState::advance makes, in the same order (so streaming gives the same bits).
+class ColumnSweep {
+ public:
+  explicit ColumnSweep(size_t max_group) : min_q_(max_group), max_q_(max_group) {}
+
+  void start_group() {
+    n_ = 0;
+    sum_ = comp_ = mean_ = m2_ = m2_peak_ = 0;
+    dirty_ = false;
+    newest_ = -1;
+    h_ = l_ = 0;
+    min_head_ = min_tail_ = max_head_ = max_tail_ = 0;
+  }
+
+  template <bool kNulls>
+  void run(const double* x, const uint8_t* ok, const Runs& runs, const ColumnOutputs& want,
+           Records& records, size_t first) {
+    for (size_t r = 0; r < runs.size(); ++r) {
+      for (const size_t hr = runs.hi[r]; h_ < hr; ++h_) {
+        if (kNulls && !ok[h_]) continue;
+        newest_ = static_cast<int64_t>(h_);
+        add(x, h_, want);
       }
-      emit(lo, hi);
-      for (size_t k = 0; k < n_outs; ++k) {
-        const uint64_t bits = feature(outs[k], hi - lo);
-        for (size_t p = run; p < end; ++p) records.at(p)[column + k] = bits;
+      for (const size_t lr = runs.lo[r]; l_ < lr; ++l_) {
+        if (kNulls && !ok[l_]) continue;
+        remove(x, l_, want);
       }
-      run = end;
+      if (dirty_) recompute<kNulls>(x, ok, runs.lo[r], runs.hi[r]);
+      write(x, runs, r, want, records, first);
     }
   }
 
  private:
-  struct Emitted {
-    int64_t n;
-    double sum, mean, std, min, max, last;
-  };
-
-  void reset(size_t first, size_t last) {
-    const size_t span = last - first;
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      Running& r = running_[c];
-      r = Running{};
-      r.min_q.slots = queue_space_.data() + (2 * c) * span;
-      r.max_q.slots = queue_space_.data() + (2 * c + 1) * span;
-      last_valid_[c] = -1;
+  void add(const double* x, size_t p, const ColumnOutputs& want) {
+    const double v = x[p];
+    ++n_;
+    if (want.sum) neumaier_add(sum_, comp_, v);
+    if (want.std) {
+      const double d = v - mean_;
+      mean_ += d / static_cast<double>(n_);
+      m2_ += d * (v - mean_);
+      m2_peak_ = std::max(m2_peak_, m2_);
+    }
+    if (want.min) {
+      while (min_tail_ > min_head_ && x[min_q_[min_tail_ - 1]] >= v) --min_tail_;
+      min_q_[min_tail_++] = p;
+    }
+    if (want.max) {
+      while (max_tail_ > max_head_ && x[max_q_[max_tail_ - 1]] <= v) --max_tail_;
+      max_q_[max_tail_++] = p;
     }
   }
 
-  void add(size_t p) {
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      if (!columns_[c].ok[p]) continue;
-      const double x = columns_[c].x[p];
-      const AggFlags& f = layout_.columns[c];
-      const double* xs = columns_[c].x.data();
-      Running& a = running_[c];
-      last_valid_[c] = static_cast<int64_t>(p);
-      ++a.n;
-      if (f.sum) neumaier_add(a.sum, a.comp, x);
-      if (f.std) {
-        const double d = x - a.mean;
-        a.mean += d / static_cast<double>(a.n);
-        a.m2 += d * (x - a.mean);
-        a.m2_peak = std::max(a.m2_peak, a.m2);
-      }
-      if (f.min) {
-        while (!a.min_q.empty() && xs[a.min_q.back()] >= x) --a.min_q.tail;
-        a.min_q.slots[a.min_q.tail++] = static_cast<int64_t>(p);
-      }
-      if (f.max) {
-        while (!a.max_q.empty() && xs[a.max_q.back()] <= x) --a.max_q.tail;
-        a.max_q.slots[a.max_q.tail++] = static_cast<int64_t>(p);
+  void remove(const double* x, size_t p, const ColumnOutputs& want) {
+    --n_;
+    if (n_ <= 1) {
+      // What is left is exact: nothing, or the newest value added (eviction is oldest first).
+      const double only = n_ == 1 ? x[newest_] : 0.0;
+      sum_ = only;
+      comp_ = 0.0;
+      mean_ = only;
+      m2_ = m2_peak_ = 0.0;
+      dirty_ = false;
+    } else {
+      if (want.sum) neumaier_add(sum_, comp_, -x[p]);
+      if (want.std) {
+        const double d = x[p] - mean_;
+        mean_ -= d / static_cast<double>(n_);
+        m2_ -= d * (x[p] - mean_);
+        if (m2_ < 1e-4 * m2_peak_) dirty_ = true;
       }
     }
+    if (want.min && min_tail_ > min_head_ && min_q_[min_head_] == p) ++min_head_;
+    if (want.max && max_tail_ > max_head_ && max_q_[max_head_] == p) ++max_head_;
   }
 
-  void remove(size_t p) {
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      if (!columns_[c].ok[p]) continue;
-      const double x = columns_[c].x[p];
-      const AggFlags& f = layout_.columns[c];
-      Running& a = running_[c];
-      --a.n;
-      if (a.n <= 1) {
-        // As KeyState::remove: what is left is exact (nothing, or the newest value added).
-        const double only = a.n == 1 ? columns_[c].x[static_cast<size_t>(last_valid_[c])] : 0.0;
-        a.sum = only;
-        a.comp = 0.0;
-        a.mean = only;
-        a.m2 = 0.0;
-        a.m2_peak = 0.0;
-        a.dirty = false;
-      } else {
-        if (f.sum) neumaier_add(a.sum, a.comp, -x);
-        if (f.std) {
-          const double d = x - a.mean;
-          a.mean -= d / static_cast<double>(a.n);
-          a.m2 -= d * (x - a.mean);
-          if (a.m2 < 1e-4 * a.m2_peak) a.dirty = true;
-        }
-      }
-      const auto id = static_cast<int64_t>(p);
-      if (f.min && !a.min_q.empty() && a.min_q.front() == id) ++a.min_q.head;
-      if (f.max && !a.max_q.empty() && a.max_q.front() == id) ++a.max_q.head;
-    }
-  }
-
-  // As KeyState::recompute_moments.
-  void recompute(size_t c, size_t lo, size_t hi) {
-    const Gathered& col = columns_[c];
+  // The window's moments recomputed exactly (as KeyState::recompute_moments).
+  template <bool kNulls>
+  void recompute(const double* x, const uint8_t* ok, size_t lo, size_t hi) {
     double sum = 0, comp = 0;
     int64_t n = 0;
     for (size_t p = lo; p < hi; ++p) {
-      if (!col.ok[p]) continue;
-      neumaier_add(sum, comp, col.x[p]);
+      if (kNulls && !ok[p]) continue;
+      neumaier_add(sum, comp, x[p]);
       ++n;
     }
     const double mean = n > 0 ? (sum + comp) / static_cast<double>(n) : 0.0;
     double m2 = 0, m2_comp = 0;
     for (size_t p = lo; p < hi; ++p) {
-      if (!col.ok[p]) continue;
-      const double d = col.x[p] - mean;
+      if (kNulls && !ok[p]) continue;
+      const double d = x[p] - mean;
       neumaier_add(m2, m2_comp, d * d);
     }
-    Running& a = running_[c];
-    a.mean = mean;
-    a.m2 = m2 + m2_comp;
-    a.m2_peak = a.m2;
-    a.dirty = false;
+    mean_ = mean;
+    m2_ = m2 + m2_comp;
+    m2_peak_ = m2_;
+    dirty_ = false;
   }
 
-  // As KeyState::emit.
-  void emit(size_t lo, size_t /*hi*/) {
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      const Running& a = running_[c];
-      const AggFlags& f = layout_.columns[c];
-      const double* xs = columns_[c].x.data();
-      Emitted& e = emitted_[c];
-      const bool any = a.n > 0;
-      e.n = a.n;
-      e.sum = f.sum ? (any ? a.sum + a.comp : 0.0) : kNull;
-      e.mean = f.sum && any ? (a.sum + a.comp) / static_cast<double>(a.n) : kNull;
-      e.std = kNull;
-      if (f.std && a.n >= 2) {
-        const bool constant = xs[a.min_q.front()] == xs[a.max_q.front()];
-        e.std = constant ? 0.0 : std::sqrt(std::max(a.m2, 0.0) / static_cast<double>(a.n - 1));
+  // Run r's features (as KeyState::emit) into the records of its positions.
+  void write(const double* x, const Runs& runs, size_t r, const ColumnOutputs& want,
+             Records& records, size_t first) const {
+    const bool any = n_ > 0;
+    for (const auto& [kind, column] : want.columns) {
+      uint64_t bits = 0;
+      switch (kind) {
+        case Kind::value_count: bits = static_cast<uint64_t>(n_); break;
+        case Kind::sum: bits = std::bit_cast<uint64_t>(any ? sum_ + comp_ : 0.0); break;
+        case Kind::mean:
+          bits = std::bit_cast<uint64_t>(any ? (sum_ + comp_) / static_cast<double>(n_) : kNull);
+          break;
+        case Kind::min: bits = std::bit_cast<uint64_t>(any ? x[min_q_[min_head_]] : kNull); break;
+        case Kind::max: bits = std::bit_cast<uint64_t>(any ? x[max_q_[max_head_]] : kNull); break;
+        case Kind::last:
+          bits = std::bit_cast<uint64_t>(
+              newest_ >= 0 && static_cast<size_t>(newest_) >= runs.lo[r] ? x[newest_] : kNull);
+          break;
+        case Kind::std: {
+          double v = kNull;
+          if (n_ >= 2) {
+            const bool constant = x[min_q_[min_head_]] == x[max_q_[max_head_]];
+            v = constant ? 0.0 : std::sqrt(std::max(m2_, 0.0) / static_cast<double>(n_ - 1));
+          }
+          bits = std::bit_cast<uint64_t>(v);
+          break;
+        }
+        case Kind::count: break;
       }
-      e.min = f.min && any ? xs[a.min_q.front()] : kNull;
-      e.max = f.max && any ? xs[a.max_q.front()] : kNull;
-      const int64_t lv = last_valid_[c];
-      e.last = f.last && lv >= 0 && static_cast<size_t>(lv) >= lo ? xs[lv] : kNull;
+      for (size_t p = runs.pos[r]; p < runs.pos[r + 1]; ++p) records.at(first + p)[column] = bits;
     }
   }
 
-  // A feature's 8 bytes: int64 for counts, float64 (NaN for null) otherwise.
-  [[nodiscard]] uint64_t feature(const OutColumn& out, size_t count) const {
-    const Emitted& e = emitted_[out.source];
-    switch (out.kind) {
-      case Kind::count: return static_cast<uint64_t>(count);
-      case Kind::value_count: return static_cast<uint64_t>(e.n);
-      case Kind::sum: return std::bit_cast<uint64_t>(e.sum);
-      case Kind::mean: return std::bit_cast<uint64_t>(e.mean);
-      case Kind::min: return std::bit_cast<uint64_t>(e.min);
-      case Kind::max: return std::bit_cast<uint64_t>(e.max);
-      case Kind::last: return std::bit_cast<uint64_t>(e.last);
-      case Kind::std: return std::bit_cast<uint64_t>(e.std);
-    }
-    return 0;
-  }
-
-  const Layout& layout_;
-  const Groups& groups_;
-  const std::vector<Gathered>& columns_;
-  std::vector<Running> running_;
-  std::vector<int64_t> last_valid_;  // per column: newest position added with a valid value
-  std::vector<Emitted> emitted_;
-  std::vector<int64_t> queue_space_;
+  int64_t n_ = 0;
+  double sum_ = 0, comp_ = 0, mean_ = 0, m2_ = 0, m2_peak_ = 0;
+  bool dirty_ = false;
+  int64_t newest_ = -1;   // newest position added with a valid value
+  size_t h_ = 0, l_ = 0;  // events [l_, h_) are in the window
+  // Monotonic queues of positions: a group pushes at most once per event, so arrays of the
+  // largest group's size hold them and head/tail only move forward within a group.
+  std::vector<size_t> min_q_, max_q_;
+  size_t min_head_ = 0, min_tail_ = 0, max_head_ = 0, max_tail_ = 0;
 };
 
 // The output table: one pass over the input rows reads each row's record and appends every
@@ -497,17 +499,66 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
   const size_t per_window = outs.size() / windows;
   Records records(outs.size(), groups.row_of.size());
 
+  // What each (window, value column) writes, from the record columns laid out above.
+  std::vector<ColumnOutputs> wants(windows * columns.size());
+  for (size_t w = 0; w < windows; ++w) {
+    for (size_t k = w * per_window + 1; k < (w + 1) * per_window; ++k) {
+      ColumnOutputs& want = wants[w * columns.size() + outs[k].source];
+      want.columns.emplace_back(outs[k].kind, k);
+      const Kind kind = outs[k].kind;
+      want.sum = want.sum || kind == Kind::sum || kind == Kind::mean;
+      want.std = want.std || kind == Kind::std;
+      want.min = want.min || kind == Kind::min || kind == Kind::std;
+      want.max = want.max || kind == Kind::max || kind == Kind::std;
+      want.last = want.last || kind == Kind::last;
+    }
+  }
+  std::vector<bool> has_nulls(columns.size());
+  for (size_t c = 0; c < columns.size(); ++c) {
+    has_nulls[c] = std::find(columns[c].ok.begin(), columns[c].ok.end(), 0) != columns[c].ok.end();
+  }
+
   size_t max_group = 0;
   for (int64_t g = 0; g < n_groups; ++g) {
     max_group = std::max(max_group, static_cast<size_t>(groups.start[static_cast<size_t>(g) + 1] -
                                                         groups.start[static_cast<size_t>(g)]));
   }
-  WindowSweep sweep(spec.layout, groups, columns, max_group);
+  // A long group is swept in slices of runs, every window and column over one slice before the
+  // next, so the slice's records stay in cache while they are filled in.
+  constexpr size_t kSliceRuns = 2048;
+  std::vector<ColumnSweep> sweeps;
+  for (const ColumnOutputs& want : wants) sweeps.emplace_back(want.columns.empty() ? 0 : max_group);
+  std::vector<size_t> window_l(windows);
+  Runs runs;
   for (int64_t g = 0; g < n_groups; ++g) {
     const auto first = static_cast<size_t>(groups.start[static_cast<size_t>(g)]);
-    const auto last = static_cast<size_t>(groups.start[static_cast<size_t>(g) + 1]);
-    for (size_t w = 0; w < windows; ++w) {
-      sweep.run(w, first, last, outs.data() + w * per_window, per_window, records, w * per_window);
+    const size_t size = static_cast<size_t>(groups.start[static_cast<size_t>(g) + 1]) - first;
+    const int64_t* times = groups.time.data() + first;
+    for (ColumnSweep& sweep : sweeps) sweep.start_group();
+    std::fill(window_l.begin(), window_l.end(), 0);
+    for (size_t from = 0; from < size;) {
+      from = find_runs(times, from, size, kSliceRuns, spec.layout.closed, runs);
+      for (size_t w = 0; w < windows; ++w) {
+        find_starts(times, spec.layout.windows[w], spec.layout.closed, runs, window_l[w]);
+        const size_t count_column = w * per_window;
+        for (size_t r = 0; r < runs.size(); ++r) {
+          const auto count = static_cast<uint64_t>(runs.hi[r] - runs.lo[r]);
+          for (size_t p = runs.pos[r]; p < runs.pos[r + 1]; ++p) {
+            records.at(first + p)[count_column] = count;
+          }
+        }
+        for (size_t c = 0; c < columns.size(); ++c) {
+          const size_t k = w * columns.size() + c;
+          if (wants[k].columns.empty()) continue;
+          const double* x = columns[c].x.data() + first;
+          const uint8_t* ok = columns[c].ok.data() + first;
+          if (has_nulls[c]) {
+            sweeps[k].run<true>(x, ok, runs, wants[k], records, first);
+          } else {
+            sweeps[k].run<false>(x, ok, runs, wants[k], records, first);
+          }
+        }
+      }
     }
   }
   return finish(outs, records, groups);
