@@ -60,6 +60,40 @@ TEST(FlatTable, DeletionAcrossTheWrapAround) {
   }
 }
 
+// A table restored from its saved slots finds everything; slots that break the probing
+// invariant, point past the ids, or leave no free slot are refused.
+TEST(FlatTable, RestoredSlotsAreCheckedAndWork) {
+  FlatTable t(16);
+  const uint64_t last = 15;  // a probe run that wraps around the end
+  for (int64_t id = 0; id < 6; ++id) t.insert(id < 3 ? last : 0, id);
+  const std::string saved(t.raw_slots());
+  FlatTable u;
+  ASSERT_TRUE(u.restore_slots(saved, 6, 6));
+  for (int64_t id = 0; id < 6; ++id) {
+    EXPECT_EQ(u.find(id < 3 ? last : 0, [&](int64_t x) { return x == id; }), id);
+  }
+  struct Slot {
+    uint64_t hash;
+    int64_t id;
+  };
+  auto edited = [&](auto edit) {
+    std::string bytes = saved;
+    auto* slots = reinterpret_cast<Slot*>(bytes.data());
+    edit(slots);
+    return bytes;
+  };
+  EXPECT_FALSE(u.restore_slots(saved, 6, 5));   // an id past the keys
+  EXPECT_FALSE(u.restore_slots(saved, 5, 6));   // wrong entry count
+  EXPECT_FALSE(u.restore_slots(saved.substr(16), 6, 6));  // not a power of two
+  // Slot 3 (home 0) moved to slot 8, behind a free slot: unreachable.
+  EXPECT_FALSE(u.restore_slots(edited([](Slot* s) { std::swap(s[3], s[8]); }), 6, 6));
+  EXPECT_FALSE(u.restore_slots(edited([](Slot* s) {  // no free slot: probes would never end
+                                 for (int i = 0; i < 16; ++i) s[i] = Slot{static_cast<uint64_t>(i), i % 6};
+                               }),
+                               16, 6));
+  EXPECT_EQ(u.size(), 0u);  // a refused restore leaves an empty table
+}
+
 arrow::OwnedArray ints(const std::vector<int64_t>& v) {
   arrow::PrimitiveOutput<int64_t> out("l", static_cast<int64_t>(v.size()));
   std::memcpy(out.values, v.data(), v.size() * 8);

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+from pathlib import Path
 
 import featforge
 import numpy as np
@@ -211,6 +212,37 @@ def test_corrupt_files_raise_value_error(tmp_path):
     state = IdMap().fit(pa.array([1, 2])).__getstate__()
     with pytest.raises(ValueError, match="truncated"):
         IdMap.__new__(IdMap).__setstate__(state[:-20])
+
+
+def test_version_1_files_still_load():
+    """Files written by featforge 0.1.0 (format 1, no saved hash table) load by rebuilding it."""
+    data = Path(__file__).parent / "data"
+    ints = IdMap.load(data / "idmap_v1_int64.ffidmap")
+    assert ints.lookup(pa.array([10, 20, 30, 40, 50, 60])).to_pylist() == [2, 3, 4, 5, 6, 1]
+    strings = IdMap.load(data / "idmap_v1_string.ffidmap")
+    assert len(strings) == 3
+    assert strings.lookup(pa.array(["a", "bb", "ccc", "dddd", "zz"])).to_pylist() == [1, 0, 3, 2, 0]
+
+
+def test_forged_hash_table_is_rejected(tmp_path):
+    """The saved hash table is checked on load even when the checksum matches: a slot pointing
+    past the keys must be a ValueError, not an out-of-range read."""
+    path = tmp_path / "m.ffidmap"
+    IdMap().fit(pa.array(range(100))).save(path)
+    data = bytearray(path.read_bytes())
+    body_end = len(data) - 16  # u64 checksum + "FFIDEND1"
+    # The admitted keys' table follows their key array, so the last 8 bytes reading 99 are the
+    # table slot of key 99 (slot 99); the candidates' pool after it is empty.
+    needle = (99).to_bytes(8, "little")
+    at = bytes(data[:body_end]).rfind(needle)
+    assert at > 0
+    data[at : at + 8] = (10**6).to_bytes(8, "little")
+    data[body_end : body_end + 8] = xxhash.xxh3_64_intdigest(bytes(data[:body_end])).to_bytes(
+        8, "little"
+    )
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="hash table"):
+        IdMap.load(path)
 
 
 def test_concurrent_frozen_lookups_are_correct():

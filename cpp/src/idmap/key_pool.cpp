@@ -54,18 +54,15 @@ void KeyPool::add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_v
 }
 
 void KeyPool::restore(std::vector<uint8_t> live, std::vector<uint64_t> hashes,
-                      std::vector<int64_t> counts, std::vector<int64_t> last_seen,
-                      std::vector<int64_t> int_keys, std::vector<uint32_t> lengths,
-                      std::string arena) {
+                      std::vector<Counters> counters, std::vector<int64_t> int_keys,
+                      std::vector<uint32_t> lengths, std::string arena, std::string_view table) {
   const size_t n = live.size();
   live_ = std::move(live);
   hashes_ = std::move(hashes);
-  counters_.resize(n);
-  for (size_t s = 0; s < n; ++s) counters_[s] = Counters{counts[s], last_seen[s]};
+  counters_ = std::move(counters);
   free_.clear();
   size_t live_count = 0;
   for (size_t s = 0; s < n; ++s) live_count += live_[s] != 0;
-  table_.reserve_for(live_count);
   if (type_ == KeyType::int64) {
     int_keys_ = std::move(int_keys);
   } else {
@@ -79,15 +76,23 @@ void KeyPool::restore(std::vector<uint8_t> live, std::vector<uint64_t> hashes,
     arena_ = std::move(arena);
     arena_garbage_ = 0;
   }
+  for (size_t s = 0; s < n; ++s) {
+    if (!live_[s]) free_.push_back(static_cast<int64_t>(s));
+  }
+  if (!table.empty()) {
+    // The checksum already vouches for the bytes; this check keeps even a forged file from
+    // making lookups loop or read out of range.
+    if (!table_.restore_slots(table, live_count, static_cast<int64_t>(n))) {
+      throw std::invalid_argument("IdMap file is corrupt (hash table)");
+    }
+    return;
+  }
   std::vector<int64_t> ids;
   ids.reserve(live_count);
   for (size_t s = 0; s < n; ++s) {
-    if (live_[s]) {
-      ids.push_back(static_cast<int64_t>(s));
-    } else {
-      free_.push_back(static_cast<int64_t>(s));
-    }
+    if (live_[s]) ids.push_back(static_cast<int64_t>(s));
   }
+  table_.reserve_for(live_count);
   table_.insert_bulk(hashes_, ids);
 }
 

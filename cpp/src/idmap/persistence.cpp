@@ -1,11 +1,14 @@
-// The IdMap file format (version 1), little-endian:
+// The IdMap file format (version 2), little-endian:
 //   "FFIDMAP1"  u32 version  u32 contract length  contract bytes
 //   options: u8 key_type, u8 eviction, u8 frozen, i64 num_oov_buckets, i64 min_count,
 //            i64 max_size, u64 seed, i64 max_candidates, i64 sequence
 //   counters: 7 x i64 (lookups, oov_hits, admissions, evictions, rejected, candidates_dropped, 0)
 //   two pools (admitted keys, then candidates), each:
-//     i64 slots; u8 live[slots]; i64 count[slots]; i64 last_seen[slots];
+//     i64 slots; u8 live[slots]; (i64 count, i64 last_seen)[slots]
+//       (version 1: i64 count[slots]; i64 last_seen[slots]);
 //     int64 keys: i64 key[slots] | string keys: u32 length[slots], u64 bytes, key bytes
+//     i64 table capacity; (u64 hash, i64 slot)[capacity]: the hash table itself, so loading
+//     copies it instead of rebuilding it (version 1 files, without it, are rebuilt)
 //   victim order: i64 n, i64 slot[n]
 //   u64 XXH3-64 (seed 0) of everything above, then "FFIDEND1".
 // Loading reads the file in one go, checks magic, version, length and checksum before parsing,
@@ -33,7 +36,8 @@ namespace {
 
 constexpr std::string_view kMagic = "FFIDMAP1";
 constexpr std::string_view kEndMagic = "FFIDEND1";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kOldestVersion = 1;
 using io::Reader;
 using io::Writer;
 
@@ -41,15 +45,13 @@ void write_pool(Writer& w, const KeyPool& pool) {
   const int64_t slots = pool.slots();
   w.put(slots);
   std::vector<uint8_t> live(static_cast<size_t>(slots));
-  std::vector<int64_t> counts(static_cast<size_t>(slots)), seen(static_cast<size_t>(slots));
+  std::vector<KeyPool::Counters> counters(static_cast<size_t>(slots));
   for (int64_t s = 0; s < slots; ++s) {
     live[static_cast<size_t>(s)] = pool.live(s);
-    counts[static_cast<size_t>(s)] = pool.live(s) ? pool.count(s) : 0;
-    seen[static_cast<size_t>(s)] = pool.live(s) ? pool.last_seen(s) : 0;
+    if (pool.live(s)) counters[static_cast<size_t>(s)] = {pool.count(s), pool.last_seen(s)};
   }
   w.put_array(live);
-  w.put_array(counts);
-  w.put_array(seen);
+  w.put_array(counters);
   if (pool.type() == KeyType::int64) {
     std::vector<int64_t> keys(static_cast<size_t>(slots));
     for (int64_t s = 0; s < slots; ++s) keys[static_cast<size_t>(s)] = pool.live(s) ? pool.int_key(s) : 0;
@@ -67,13 +69,23 @@ void write_pool(Writer& w, const KeyPool& pool) {
       if (pool.live(s)) w.put_bytes(pool.str_key(s));
     }
   }
+  const std::string_view table = pool.raw_table();
+  w.put(static_cast<int64_t>(table.size() / 16));
+  w.put_bytes(table);
 }
 
-void read_pool(Reader& r, KeyPool& pool, uint64_t seed) {
+void read_pool(Reader& r, KeyPool& pool, uint64_t seed, uint32_t version) {
   const auto slots = r.get<int64_t>();
   auto live = r.get_array<uint8_t>(slots);
-  auto counts = r.get_array<int64_t>(slots);
-  auto seen = r.get_array<int64_t>(slots);
+  std::vector<KeyPool::Counters> counters;
+  if (version >= 2) {
+    counters = r.get_array<KeyPool::Counters>(slots);
+  } else {
+    const auto counts = r.get_array<int64_t>(slots);
+    const auto seen = r.get_array<int64_t>(slots);
+    counters.resize(counts.size());
+    for (size_t s = 0; s < counts.size(); ++s) counters[s] = {counts[s], seen[s]};
+  }
   std::vector<uint64_t> hashes(static_cast<size_t>(slots));
   std::vector<int64_t> int_keys;
   std::vector<uint32_t> lengths;
@@ -101,9 +113,15 @@ void read_pool(Reader& r, KeyPool& pool, uint64_t seed) {
   for (uint8_t l : live) {
     if (l > 1) r.fail("corrupt (live flags)");
   }
+  std::string_view table;
+  if (version >= 2) {
+    const auto capacity = r.get<int64_t>();
+    if (capacity < 0 || static_cast<uint64_t>(capacity) > (uint64_t{1} << 59)) r.fail("corrupt (table size)");
+    table = r.take(static_cast<size_t>(capacity) * 16);
+  }
   // Keys of a checksummed file written by save() are unique; no per-key duplicate probing here.
-  pool.restore(std::move(live), std::move(hashes), std::move(counts), std::move(seen),
-               std::move(int_keys), std::move(lengths), std::move(arena));
+  pool.restore(std::move(live), std::move(hashes), std::move(counters),
+               std::move(int_keys), std::move(lengths), std::move(arena), table);
 }
 
 }  // namespace
@@ -144,9 +162,10 @@ IdMap IdMap::deserialize(std::string_view bytes) {
   if (body.size() < kMagic.size() + 4) throw std::invalid_argument("IdMap file is truncated");
   uint32_t version;
   std::memcpy(&version, body.data() + kMagic.size(), 4);
-  if (version != kVersion) {
+  if (version < kOldestVersion || version > kVersion) {
     throw std::invalid_argument("IdMap file has format version " + std::to_string(version) +
-                                "; this featforge reads version " + std::to_string(kVersion));
+                                "; this featforge reads versions " +
+                                std::to_string(kOldestVersion) + " to " + std::to_string(kVersion));
   }
   Reader r(body, "IdMap file");
   r.take(kMagic.size() + 4);
@@ -178,8 +197,8 @@ IdMap IdMap::deserialize(std::string_view bytes) {
   map.counters_.rejected = r.get<int64_t>();
   map.counters_.candidates_dropped = r.get<int64_t>();
   (void)r.get<int64_t>();
-  read_pool(r, map.keys_, o.seed);
-  read_pool(r, map.candidates_, o.seed);
+  read_pool(r, map.keys_, o.seed, version);
+  read_pool(r, map.candidates_, o.seed, version);
   const auto n_order = r.get<int64_t>();
   const auto order = r.get_array<int64_t>(n_order);
   if (!r.done()) throw std::invalid_argument("IdMap file is corrupt (trailing bytes)");

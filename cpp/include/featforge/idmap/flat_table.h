@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstring>
+#include <string_view>
 #include <vector>
 
 #include "featforge/memory.h"
@@ -63,6 +65,32 @@ class FlatTable {
     size_ += ids.size();
   }
 
+  // The slots as bytes, for persistence: loading them back skips rebuilding the table.
+  [[nodiscard]] std::string_view raw_slots() const noexcept {
+    return {reinterpret_cast<const char*>(slots_.data()), slots_.size() * sizeof(Slot)};
+  }
+
+  // Replaces the table with slots saved by raw_slots(). Returns false (leaving the table empty)
+  // unless they form a valid table of `size` entries with ids in [0, ids): a power-of-two
+  // capacity, a free slot, and every entry reachable by linear probing from its home slot. So
+  // lookups in a restored table always terminate and never index out of range.
+  [[nodiscard]] bool restore_slots(std::string_view bytes, size_t size, int64_t ids) {
+    const size_t capacity = bytes.size() / sizeof(Slot);
+    if (bytes.size() % sizeof(Slot) != 0 || capacity < 16 || !std::has_single_bit(capacity) ||
+        size >= capacity) {
+      return false;
+    }
+    slots_.resize(capacity);
+    std::memcpy(slots_.data(), bytes.data(), bytes.size());
+    mask_ = capacity - 1;
+    size_ = size;
+    if (!well_formed(ids)) {
+      reset(16);
+      return false;
+    }
+    return true;
+  }
+
   // Inserts an id for a key known to be absent.
   void insert(uint64_t hash, int64_t id) {
     // Keep the load factor at or below 0.7: a probe costs one cache miss for the home slot and
@@ -101,6 +129,28 @@ class FlatTable {
     uint64_t hash;
     int64_t id;
   };
+
+  bool well_formed(int64_t ids) const {
+    size_t empty = 0;
+    while (empty < slots_.size() && slots_[empty].id != kEmpty) ++empty;
+    if (empty == slots_.size()) return false;
+    // Walk once around from a free slot, tracking where the current run of full slots began:
+    // an entry is reachable iff its home slot lies within its run, at or before it. Written
+    // without branches on the slot contents (a 70%-full table would mispredict them).
+    size_t entries = 0, run_start = (empty + 1) & mask_;
+    bool bad = false;
+    for (size_t step = 1; step <= slots_.size(); ++step) {
+      const size_t pos = (empty + step) & mask_;
+      const Slot& s = slots_[pos];
+      const bool free = s.id == kEmpty;
+      const bool id_ok = static_cast<uint64_t>(s.id) < static_cast<uint64_t>(ids);
+      const bool reachable = ((pos - (s.hash & mask_)) & mask_) <= ((pos - run_start) & mask_);
+      bad |= free ? s.hash != 0 : !(id_ok && reachable);
+      entries += !free;
+      run_start = free ? (pos + 1) & mask_ : run_start;
+    }
+    return !bad && entries == size_;
+  }
 
   void place(uint64_t hash, int64_t id) {
     size_t pos = hash & mask_;

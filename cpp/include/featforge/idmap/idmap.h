@@ -83,6 +83,12 @@ struct Evicted {
 // Keys with counters, addressed by dense slot. Used twice: admitted keys and candidates.
 class KeyPool {
  public:
+  // Count and last_seen side by side: a hit updates both with one cache miss.
+  struct Counters {
+    int64_t count;
+    int64_t last_seen;
+  };
+
   explicit KeyPool(KeyType type) : type_(type) {}
 
   // For int64 keys the hash alone decides: XXH3-64 of an 8-byte input is a bijection of the
@@ -108,11 +114,14 @@ class KeyPool {
               int64_t count, int64_t last_seen);
   void remove(int64_t slot);
   // Replaces the pool with `live.size()` restored slots in one go (loading a file): arrays are
-  // taken over and the table is sized once. For string pools `int_keys` is unused and keys are
-  // `lengths` consecutive runs of `arena`.
-  void restore(std::vector<uint8_t> live, std::vector<uint64_t> hashes, std::vector<int64_t> counts,
-               std::vector<int64_t> last_seen, std::vector<int64_t> int_keys,
-               std::vector<uint32_t> lengths, std::string arena);
+  // taken over, and the hash table is copied from `table` (FlatTable::raw_slots of the saved
+  // pool) or, when that is empty, rebuilt once. For string pools `int_keys` is unused and keys
+  // are `lengths` consecutive runs of `arena`. Throws std::invalid_argument for a table that
+  // does not fit the keys.
+  void restore(std::vector<uint8_t> live, std::vector<uint64_t> hashes,
+               std::vector<Counters> counters, std::vector<int64_t> int_keys,
+               std::vector<uint32_t> lengths, std::string arena, std::string_view table = {});
+  [[nodiscard]] std::string_view raw_table() const noexcept { return table_.raw_slots(); }
 
   [[nodiscard]] int64_t size() const noexcept { return static_cast<int64_t>(table_.size()); }
   [[nodiscard]] int64_t slots() const noexcept { return static_cast<int64_t>(live_.size()); }
@@ -149,11 +158,6 @@ class KeyPool {
   std::string arena_;
   int64_t arena_garbage_ = 0;
   std::vector<uint64_t> hashes_;
-  // Count and last_seen side by side: a hit updates both with one cache miss.
-  struct Counters {
-    int64_t count;
-    int64_t last_seen;
-  };
   std::vector<Counters> counters_;
   std::vector<uint8_t> live_;
   std::vector<int64_t> free_;
