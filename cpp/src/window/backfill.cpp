@@ -13,6 +13,10 @@
 #include <limits>
 #include <numeric>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "featforge/arrow/builder.h"
 #include "featforge/hash/xxh3.h"
 #include "featforge/hashing/fixed_width.h"
@@ -417,6 +421,18 @@ class ColumnSweep {
   size_t min_head_ = 0, min_tail_ = 0, max_head_ = 0, max_tail_ = 0;
 };
 
+// Output values are written once and not read again here: non-temporal stores skip reading
+// each destination line into the cache first (64 consecutive values fill whole lines).
+#if defined(__x86_64__)
+inline void stream_store(uint64_t* dst, uint64_t x) {
+  _mm_stream_si64(reinterpret_cast<long long*>(dst), static_cast<long long>(x));
+}
+inline void stream_fence() { _mm_sfence(); }
+#else
+inline void stream_store(uint64_t* dst, uint64_t x) { *dst = x; }
+inline void stream_fence() {}
+#endif
+
 // The output table: one pass over the input rows reads each row's record and appends every
 // column's value and validity bit. Rows with a null key and NaN results are null (value 0).
 arrow::OwnedArray finish(const std::vector<OutColumn>& outs, Records& records,
@@ -427,7 +443,7 @@ arrow::OwnedArray finish(const std::vector<OutColumn>& outs, Records& records,
   std::vector<int64_t> nulls(k_cols, 0);
   for (size_t k = 0; k < k_cols; ++k) {
     values.emplace_back(static_cast<size_t>(n) * 8);
-    bits.push_back(arrow::Buffer::zeroed(static_cast<size_t>((n + 7) / 8)));
+    bits.emplace_back(static_cast<size_t>((n + 7) / 8));
   }
   std::vector<uint64_t*> value_out(k_cols);
   std::vector<uint8_t*> bits_out(k_cols);
@@ -437,26 +453,49 @@ arrow::OwnedArray finish(const std::vector<OutColumn>& outs, Records& records,
     bits_out[k] = bits[k].data();
     int_column[k] = is_int(outs[k].kind);
   }
+  // Blocks of 64 rows: their records are gathered once (prefetched a block ahead), then each
+  // column's 64 values are written and its 64 validity bits stored as one word.
   const int64_t* pos_of = groups.pos_of.data();
-  constexpr int64_t kAhead = 8;
-  for (int64_t i = 0; i < n; ++i) {
-    if (i + kAhead < n && pos_of[i + kAhead] >= 0) {
-      const uint64_t* ahead = records.at(static_cast<size_t>(pos_of[i + kAhead]));
-      __builtin_prefetch(ahead);
-      __builtin_prefetch(ahead + k_cols - 1);
+  constexpr int64_t kBlock = 64;
+  const uint64_t* block[kBlock];
+  const std::vector<uint64_t> no_record(k_cols, 0);  // rows with a null key read zeros (null)
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t rows = std::min(kBlock, n - b);
+    for (int64_t j = 0; j < rows; ++j) {
+      const int64_t p = pos_of[b + j];
+      block[j] = p >= 0 ? records.at(static_cast<size_t>(p)) : nullptr;
+      if (b + kBlock + j < n && pos_of[b + kBlock + j] >= 0) {
+        const uint64_t* ahead = records.at(static_cast<size_t>(pos_of[b + kBlock + j]));
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + k_cols - 1);
+      }
     }
-    const int64_t p = pos_of[i];
-    const uint64_t* rec = p >= 0 ? records.at(static_cast<size_t>(p)) : nullptr;
+    uint64_t has_key = 0;
+    for (int64_t j = 0; j < rows; ++j) has_key |= static_cast<uint64_t>(block[j] != nullptr) << j;
+    for (int64_t j = 0; j < rows; ++j) {
+      if (block[j] == nullptr) block[j] = no_record.data();
+    }
     for (size_t k = 0; k < k_cols; ++k) {
-      uint64_t x = rec != nullptr ? rec[k] : 0;
-      // NaN marks null (so a NaN input value is null too).
-      const bool ok = rec != nullptr && (int_column[k] || !std::isnan(std::bit_cast<double>(x)));
-      if (!ok) x = 0;
-      value_out[k][i] = x;
-      bits_out[k][i >> 3] |= static_cast<uint8_t>(static_cast<uint8_t>(ok) << (i & 7));
-      nulls[k] += !ok;
+      uint64_t* dst = value_out[k] + b;
+      uint64_t valid = has_key;
+      if (int_column[k]) {
+        for (int64_t j = 0; j < rows; ++j) stream_store(dst + j, block[j][k]);
+      } else {
+        uint64_t not_nan = 0;
+        for (int64_t j = 0; j < rows; ++j) {
+          // NaN marks null (so a NaN input value is null too); a null's value is 0.
+          const uint64_t x = block[j][k];
+          const bool number = !std::isnan(std::bit_cast<double>(x));
+          stream_store(dst + j, number ? x : 0);
+          not_nan |= static_cast<uint64_t>(number) << j;
+        }
+        valid &= not_nan;
+      }
+      std::memcpy(bits_out[k] + b / 8, &valid, static_cast<size_t>((rows + 7) / 8));
+      nulls[k] += rows - std::popcount(valid);
     }
   }
+  stream_fence();
   auto table = std::make_unique<arrow::ArrayData>();
   table->format = "+s";
   table->length = n;
