@@ -214,6 +214,26 @@ def test_corrupt_files_raise_value_error(tmp_path):
         IdMap.__new__(IdMap).__setstate__(state[:-20])
 
 
+def test_frozen_string_lookups_equal_unfrozen(tmp_path):
+    """Frozen string maps look keys up in an index with the bytes inline (up to 16): keys of
+    every length around that limit, near-misses (same length, one byte off, prefixes) and
+    unknown keys must give what the unfrozen map gives, also after save/load and pickling."""
+    rng = np.random.default_rng(11)
+    keys = ["".join(rng.choice(list("ab\u00e9\u4e2d"), size=k)) for k in range(0, 41)] * 3
+    keys += [f"item_{i:05d}" for i in range(300)]
+    m = IdMap("string", num_oov_buckets=3).fit(pa.array(keys))
+    probes = keys + [k + "x" for k in keys] + [k[:-1] for k in keys if k] + ["item_99999", ""]
+    probes = pa.array(probes + [None])
+    expected = m.lookup(probes)
+    frozen = IdMap("string", num_oov_buckets=3).fit(pa.array(keys)).freeze()
+    assert frozen.lookup(probes).equals(expected)
+    assert frozen.lookup(probes.cast(pa.string_view())).equals(expected)
+    assert frozen.lookup(probes.cast(pa.large_string())).equals(expected)
+    frozen.save(tmp_path / "f.ffidmap")
+    assert IdMap.load(tmp_path / "f.ffidmap").lookup(probes).equals(expected)
+    assert pickle.loads(pickle.dumps(frozen)).lookup(probes).equals(expected)
+
+
 def test_version_1_files_still_load():
     """Files written by featforge 0.1.0 (format 1, no saved hash table) load by rebuilding it."""
     data = Path(__file__).parent / "data"

@@ -86,6 +86,7 @@ IdMap::IdMap(IdMap&& other) noexcept
       keys_(std::move(other.keys_)),
       candidates_(std::move(other.candidates_)),
       order_(std::move(other.order_)),
+      frozen_strings_(std::move(other.frozen_strings_)),
       evicted_(std::move(other.evicted_)),
       frozen_(other.frozen_),
       sequence_(other.sequence_),
@@ -193,8 +194,27 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
   if (early) {
     for (int64_t j = 0; j < std::min(kEarly, n); ++j) resolve(j);
   }
+  // Validity bits are collected a word at a time (a per-row read-modify-write of the same byte
+  // would chain every row to the previous one). `begin` is a multiple of 64.
+  uint64_t valid_word = 0;
+  int64_t word_start = begin;
+  auto flush = [&] {
+    const int64_t end = begin + n;
+    if (word_start >= end) return;
+    const int64_t bits = std::min<int64_t>(64, end - word_start);
+    std::memcpy(valid + word_start / 8, &valid_word, static_cast<size_t>((bits + 7) / 8));
+    valid_word = 0;
+    word_start += 64;
+  };
+  const bool inline_index = !Insert && !frozen_strings_.empty();
   for (int64_t j = 0; j < n; ++j) {
-    if (j + kPrefetch < n) keys_.prefetch(hashes[j + kPrefetch]);
+    if (j + kPrefetch < n) {
+      if (inline_index) {
+        frozen_strings_.prefetch(hashes[j + kPrefetch]);
+      } else {
+        keys_.prefetch(hashes[j + kPrefetch]);
+      }
+    }
     const int64_t i = begin + j;
     int64_t slot = FlatTable::kEmpty;
     if (early) {
@@ -204,10 +224,19 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
     if (has_nulls && !view.is_valid(i)) {
       out[i] = 0;
       ++nulls;
+      if ((i & 63) == 63) flush();
       continue;
     }
     const uint64_t h = hashes[j];
-    if (slot == FlatTable::kEmpty) slot = keys_.find(h, keys[j]);
+    if constexpr (!Insert && std::is_same_v<K, std::string_view>) {
+      if (!frozen_strings_.empty()) {
+        slot = frozen_strings_.find(h, keys[j], keys_);
+      } else {
+        slot = keys_.find(h, keys[j]);
+      }
+    } else if (slot == FlatTable::kEmpty) {
+      slot = keys_.find(h, keys[j]);
+    }
     if constexpr (Insert) {
       ++counters_.lookups;
       const int64_t now = times ? times[i] : sequence_;
@@ -225,20 +254,22 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
       }
       if (slot == FlatTable::kEmpty) ++counters_.oov_hits;
     }
+    bool ok = true;
     if (slot != FlatTable::kEmpty) {
       out[i] = oov_base + slot;
-      arrow::set_bit(valid, i);
     } else if (oov_base == 1) {
       out[i] = 0;
-      arrow::set_bit(valid, i);
     } else if (oov_base == 0) {
       out[i] = 0;
+      ok = false;
       ++nulls;
     } else {
       out[i] = oov(h);
-      arrow::set_bit(valid, i);
     }
+    valid_word |= static_cast<uint64_t>(ok) << (i & 63);
+    if ((i & 63) == 63) flush();
   }
+  flush();
 }
 
 arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayView* ts) {
@@ -293,12 +324,28 @@ arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayV
     }
     std::vector<std::string_view> block(static_cast<size_t>(std::min(n, kBlock)));
     const hash::Xxh3 hasher(options_.seed);
+    // string/binary and the view types hash a block at a time (vectorised for short keys).
+    const bool batch = view.id() == TypeId::string || view.id() == TypeId::binary ||
+                       view.id() == TypeId::string_view || view.id() == TypeId::binary_view;
     probe([&](int64_t b, int64_t m) {
-      arrow::for_each_bytes(view, b, b + m, [&](int64_t i, std::string_view key) {
-        const auto j = static_cast<size_t>(i - b);
-        block[j] = key;
-        hashes[j] = hasher(key.data(), key.size());
-      });
+      if (!batch) {
+        arrow::for_each_bytes(view, b, b + m, [&](int64_t i, std::string_view key) {
+          const auto j = static_cast<size_t>(i - b);
+          block[j] = key;
+          hashes[j] = hasher(key.data(), key.size());
+        });
+      } else {
+        arrow::for_each_bytes(view, b, b + m, [&](int64_t i, std::string_view key) {
+          block[static_cast<size_t>(i - b)] = key;
+        });
+        if (view.id() == TypeId::string || view.id() == TypeId::binary) {
+          hashing::fixed_width::xxh3_strings(view.offsets<int32_t>() + b, view.data(), m,
+                                             hashes.data(), options_.seed);
+        } else {
+          hashing::fixed_width::xxh3_string_views(view.views() + b, view.view_buffers(), m,
+                                                  hashes.data(), options_.seed);
+        }
+      }
       return static_cast<const std::string_view*>(block.data());
     });
   }
@@ -329,8 +376,32 @@ void IdMap::freeze(FreezeOrder order) {
     }
     keys_ = std::move(fresh);
   }
+  keys_.spread_for_lookups();
+  if (options_.key_type == KeyType::string) frozen_strings_.build(keys_);
   order_.clear();
   frozen_ = true;
+}
+
+void InlineKeyIndex::build(const KeyPool& keys) {
+  slots_.clear();
+  constexpr size_t kMaxSlots = size_t{1} << 20;  // 32 MiB
+  const size_t capacity = std::bit_ceil(std::max<size_t>(static_cast<size_t>(keys.size()) * 3, 16));
+  if (capacity > kMaxSlots || keys.slots() > INT32_MAX) return;
+  Slot empty{};
+  empty.id = -1;
+  slots_.assign(capacity, empty);
+  mask_ = capacity - 1;
+  for (int64_t id = 0; id < keys.slots(); ++id) {
+    if (!keys.live(id)) continue;
+    const std::string_view key = keys.str_key(id);
+    size_t pos = keys.hash(id) & mask_;
+    while (slots_[pos].id >= 0) pos = (pos + 1) & mask_;
+    Slot& s = slots_[pos];
+    s.hash = keys.hash(id);
+    s.id = static_cast<int32_t>(id);
+    s.length = static_cast<uint32_t>(std::min<size_t>(key.size(), UINT32_MAX));
+    std::memcpy(s.bytes, key.data(), std::min<size_t>(key.size(), kInline));
+  }
 }
 
 int64_t IdMap::evict_older_than(int64_t ts) {
@@ -424,7 +495,7 @@ Stats IdMap::stats() const {
   Stats s = counters_;
   s.size = keys_.size();
   s.capacity = keys_.capacity();
-  s.bytes = keys_.bytes() + candidates_.bytes();
+  s.bytes = keys_.bytes() + candidates_.bytes() + static_cast<int64_t>(frozen_strings_.bytes());
   s.candidates = candidates_.size();
   s.frozen = frozen_;
   return s;

@@ -199,6 +199,7 @@ IdMap IdMap::deserialize(std::string_view bytes) {
   (void)r.get<int64_t>();
   read_pool(r, map.keys_, o.seed, version);
   read_pool(r, map.candidates_, o.seed, version);
+  if (map.frozen_ && o.key_type == KeyType::string) map.frozen_strings_.build(map.keys_);
   const auto n_order = r.get<int64_t>();
   const auto order = r.get_array<int64_t>(n_order);
   if (!r.done()) throw std::invalid_argument("IdMap file is corrupt (trailing bytes)");

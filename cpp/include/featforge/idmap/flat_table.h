@@ -91,6 +91,20 @@ class FlatTable {
     return true;
   }
 
+  // Re-places every entry in a table of `capacity` slots (rounded up to a power of two, and
+  // kept above the maximum load factor).
+  void rehash(size_t capacity) {
+    capacity = std::bit_ceil(std::max({capacity, size_ * 10 / 7 + 1, size_t{16}}));
+    if (capacity == slots_.size()) return;
+    std::vector<Slot, featforge::HugePageAllocator<Slot>> old;
+    old.swap(slots_);
+    slots_.assign(capacity, Slot{0, kEmpty});
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.id != kEmpty) place(s.hash, s.id);
+    }
+  }
+
   // Inserts an id for a key known to be absent.
   void insert(uint64_t hash, int64_t id) {
     // Keep the load factor at or below 0.7: a probe costs one cache miss for the home slot and

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <bit>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -122,6 +123,13 @@ class KeyPool {
                std::vector<Counters> counters, std::vector<int64_t> int_keys,
                std::vector<uint32_t> lengths, std::string arena, std::string_view table = {});
   [[nodiscard]] std::string_view raw_table() const noexcept { return table_.raw_slots(); }
+  // Spreads a small table out for read-mostly use (a frozen map): at a load factor of a third or
+  // less almost every lookup finds its key in the home slot, so probing rarely mispredicts.
+  void spread_for_lookups() {
+    constexpr size_t kMaxSpreadSlots = size_t{1} << 20;  // 16 MiB of table
+    const size_t wanted = std::bit_ceil(std::max<size_t>(table_.size() * 3, 16));
+    if (wanted <= kMaxSpreadSlots && wanted > table_.capacity()) table_.rehash(wanted);
+  }
 
   [[nodiscard]] int64_t size() const noexcept { return static_cast<int64_t>(table_.size()); }
   [[nodiscard]] int64_t slots() const noexcept { return static_cast<int64_t>(live_.size()); }
@@ -186,6 +194,42 @@ class VictimOrder {
   std::vector<int64_t> slot_count_;                  // LFU: the count each slot is filed under
 };
 
+// A read-only index over a frozen string map's keys: open addressing where each slot holds the
+// key's hash, index, length and (up to 16) bytes, so a lookup of a short key touches one cache
+// line instead of following slot -> offset -> arena. Only built for small vocabularies, where
+// the extra 32 bytes per slot at a load factor of a third or less stay cache-resident.
+class InlineKeyIndex {
+ public:
+  // Indexes the live keys of a string pool; leaves the index empty when the pool is too large.
+  void build(const KeyPool& keys);
+  [[nodiscard]] bool empty() const noexcept { return slots_.empty(); }
+  [[nodiscard]] size_t bytes() const noexcept { return slots_.size() * sizeof(Slot); }
+  // The key's slot in `keys`, or FlatTable::kEmpty; keys longer than 16 bytes compare there.
+  [[nodiscard]] int64_t find(uint64_t hash, std::string_view key, const KeyPool& keys) const {
+    for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+      const Slot& s = slots_[pos];
+      if (s.id < 0) return FlatTable::kEmpty;
+      if (s.hash != hash || s.length != key.size()) continue;
+      const std::string_view stored = s.length <= kInline ? std::string_view(s.bytes, s.length)
+                                                          : keys.str_key(s.id);
+      if (equal_bytes(stored, key)) return s.id;
+    }
+  }
+  void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
+
+ private:
+  static constexpr uint32_t kInline = 16;
+  struct Slot {
+    uint64_t hash;
+    int32_t id;  // -1: empty
+    uint32_t length;
+    char bytes[kInline];
+  };
+  static_assert(sizeof(Slot) == 32);
+  std::vector<Slot, HugePageAllocator<Slot>> slots_;
+  size_t mask_ = 0;
+};
+
 class IdMap {
  public:
   explicit IdMap(const Options& options);
@@ -243,6 +287,7 @@ class IdMap {
   KeyPool keys_;
   KeyPool candidates_;
   VictimOrder order_;
+  InlineKeyIndex frozen_strings_;  // built when a string map is frozen (if small enough)
   std::vector<Evicted> evicted_;
   bool frozen_ = false;
   int64_t sequence_ = 0;
