@@ -7,11 +7,13 @@
 // order as in KeyState::advance (the streaming engine), so backfill and streaming agree bit for
 // bit. Features are written straight into the output columns at their input rows.
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -220,9 +222,9 @@ struct Records {
 // A slice of a group's runs of equal times (group-relative positions): run r is positions
 // [pos[r], pos[r + 1]), and for the window being swept it sees events [lo[r], hi[r]).
 struct Runs {
-  std::vector<size_t> pos, hi, lo;
-  std::vector<int64_t> start;
+  std::vector<size_t> pos, hi, lo;  // lo: per window, then per run
   [[nodiscard]] size_t size() const { return hi.size(); }
+  [[nodiscard]] const size_t* lo_of(size_t w) const { return lo.data() + w * size(); }
 };
 
 // Finds the runs starting in positions [from, n), at most `limit` of them; returns where the
@@ -244,119 +246,200 @@ size_t find_runs(const int64_t* time, size_t from, size_t n, size_t limit, Close
   const bool include_t = closed == Closed::right || closed == Closed::both;
   const size_t count = runs.pos.size() - 1;
   runs.hi.resize(count);
-  runs.lo.resize(count);
-  runs.start.resize(count);
   for (size_t r = 0; r < count; ++r) runs.hi[r] = include_t ? runs.pos[r + 1] : runs.pos[r];
   return p;
 }
 
-// lo[r] = the first event inside run r's window: time >= start (> start when the window
-// excludes its start). Starts only grow, so this is a merge of two sorted sequences, written
-// without data-dependent branches (the irregular gaps between events would mispredict them).
-// `l` carries the merge from one slice to the next.
-void find_starts(const int64_t* time, int64_t length, Closed closed, Runs& runs, size_t& l) {
+// lo[w * size() + r] = the first event inside run r's window w: time >= start (> start when
+// the window excludes its start). Starts only grow, so each window's pointer only moves
+// forward; it is advanced by counting how many of the next eight times are still before the
+// start (independent loads and compares: one load latency per step, no mispredicted branch per
+// event), and the windows' pointers advance side by side so their chains overlap. `l` carries
+// the pointers from one slice to the next.
+void find_starts(const int64_t* time, const std::vector<int64_t>& lengths, Closed closed,
+                 Runs& runs, std::vector<size_t>& l) {
   const bool include_start = closed == Closed::left || closed == Closed::both;
   const int64_t exclusive = include_start ? 0 : 1;  // events with time < start + exclusive leave
-  const size_t count = runs.size();
-  for (size_t r = 0; r < count; ++r) runs.start[r] = time[runs.pos[r]] - length + exclusive;
-  // An event at a run's own position has the run's time, which is >= its start (length > 0),
-  // so l never passes pos[r] <= hi[r]: time[l] stays in range and lo[r] <= hi[r].
-  size_t r = 0;
-  while (r < count) {
-    const bool leaves = time[l] < runs.start[r];
-    runs.lo[r] = l;
-    l += leaves;
-    r += !leaves;
+  const size_t count = runs.size(), windows = lengths.size();
+  runs.lo.resize(windows * count);
+  for (size_t r = 0; r < count; ++r) {
+    const size_t own = runs.pos[r];
+    for (size_t w = 0; w < windows; ++w) {
+      const int64_t start = time[own] - lengths[w] + exclusive;
+      // The run's own event has its time, which is >= start (length > 0): reads are clamped to
+      // it, so they stay inside the group and the pointer never passes pos[r] <= hi[r].
+      size_t at = l[w];
+      for (;;) {
+        size_t before = 0;
+        for (size_t k = 0; k < 8; ++k) before += time[std::min(at + k, own)] < start;
+        at += before;
+        if (before < 8) break;
+      }
+      l[w] = at;
+      runs.lo[w * count + r] = at;
+    }
   }
 }
 
-// Which outputs a (window, value column) pair writes: up to one record column per aggregate.
+// Which outputs a (window, value column) pair writes, as record columns (-1: not requested).
+// An aggregate requested twice for one column is written to every one of its columns.
 struct ColumnOutputs {
-  std::vector<std::pair<Kind, size_t>> columns;  // (aggregate, record column)
-  bool sum = false, std = false, min = false, max = false, last = false;
+  int64_t n = -1, sum = -1, mean = -1, min = -1, max = -1, last = -1, std = -1;
+  std::vector<std::pair<int64_t, int64_t>> copies;  // (from, to): repeated requests
+  [[nodiscard]] bool any() const {
+    return n >= 0 || sum >= 0 || mean >= 0 || min >= 0 || max >= 0 || last >= 0 || std >= 0;
+  }
+  void add(Kind kind, int64_t column) {
+    int64_t* at = nullptr;
+    switch (kind) {
+      case Kind::value_count: at = &n; break;
+      case Kind::sum: at = &sum; break;
+      case Kind::mean: at = &mean; break;
+      case Kind::min: at = &min; break;
+      case Kind::max: at = &max; break;
+      case Kind::last: at = &last; break;
+      case Kind::std: at = &std; break;
+      case Kind::count: return;
+    }
+    if (*at < 0) {
+      *at = column;
+    } else {
+      copies.emplace_back(*at, column);
+    }
+  }
+  // The running state each needs: bit 0 sum, 1 min, 2 max, 3 moments (std keeps min and max
+  // too: a window of equal values has a standard deviation of exactly 0).
+  [[nodiscard]] unsigned state_mask() const {
+    return (sum >= 0 || mean >= 0 ? 1u : 0u) | (min >= 0 || std >= 0 ? 2u : 0u) |
+           (max >= 0 || std >= 0 ? 4u : 0u) | (std >= 0 ? 8u : 0u);
+  }
 };
 
-// The sweep of one window over one value column of one group, resumable slice by slice: events
-// enter at hi and leave at lo, and the running aggregates see exactly the additions and
-// removals KeyState::advance makes, in the same order (so streaming gives the same bits).
+// The sweep of up to four windows over one value column of one group, resumable slice by slice.
+// Events enter every window at the shared front pointer and leave each at its own back pointer;
+// each window's running aggregates see exactly the additions and removals KeyState::advance
+// makes, in the same order (so streaming gives the same bits). The windows advance side by side
+// so their dependency chains (a compensated sum is one long chain of floating-point adds)
+// overlap, and the aggregates kept are template flags, so each combination is a tight loop.
 class ColumnSweep {
  public:
-  explicit ColumnSweep(size_t max_group) : min_q_(max_group), max_q_(max_group) {}
+  static constexpr size_t kMaxWindows = 4;
+
+  ColumnSweep(size_t windows, size_t max_group)
+      : windows_(windows), queues_(2 * windows * max_group), max_group_(max_group) {}
 
   void start_group() {
-    n_ = 0;
-    sum_ = comp_ = mean_ = m2_ = m2_peak_ = 0;
-    dirty_ = false;
+    for (Window& a : acc_) a = Window{};
     newest_ = -1;
-    h_ = l_ = 0;
-    min_head_ = min_tail_ = max_head_ = max_tail_ = 0;
+    h_ = 0;
   }
 
-  template <bool kNulls>
-  void run(const double* x, const uint8_t* ok, const Runs& runs, const ColumnOutputs& want,
-           Records& records, size_t first) {
+  // lo[w] and want[w] are window w's starts (per run) and outputs.
+  void run(bool nulls, const double* x, const uint8_t* ok, const Runs& runs,
+           const size_t* const* lo, const ColumnOutputs* const* want, Records& records,
+           size_t first);
+
+ private:
+  struct Window {
+    int64_t n = 0;
+    double sum = 0, comp = 0, mean = 0, m2 = 0, m2_peak = 0;
+    bool dirty = false;
+    size_t l = 0;  // events [l, h_) are in the window
+    size_t min_head = 0, min_tail = 0, max_head = 0, max_tail = 0;
+  };
+  using RunFn = void (ColumnSweep::*)(const double*, const uint8_t*, const Runs&,
+                                      const size_t* const*, const ColumnOutputs* const*,
+                                      Records&, size_t);
+  template <size_t kW, size_t... kMasks>
+  static constexpr std::array<RunFn, sizeof...(kMasks)> make_table(std::index_sequence<kMasks...>) {
+    return {&ColumnSweep::run_as<kW, (kMasks & 16) != 0, (kMasks & 1) != 0, (kMasks & 2) != 0,
+                                 (kMasks & 4) != 0, (kMasks & 8) != 0>...};
+  }
+
+  size_t* min_q(size_t w) { return queues_.data() + (2 * w) * max_group_; }
+  size_t* max_q(size_t w) { return queues_.data() + (2 * w + 1) * max_group_; }
+  const size_t* min_q(size_t w) const { return queues_.data() + (2 * w) * max_group_; }
+  const size_t* max_q(size_t w) const { return queues_.data() + (2 * w + 1) * max_group_; }
+
+  template <size_t kW, bool kNulls, bool kSum, bool kMin, bool kMax, bool kStd>
+  void run_as(const double* x, const uint8_t* ok, const Runs& runs, const size_t* const* lo,
+              const ColumnOutputs* const* want, Records& records, size_t first) {
     for (size_t r = 0; r < runs.size(); ++r) {
       for (const size_t hr = runs.hi[r]; h_ < hr; ++h_) {
         if (kNulls && !ok[h_]) continue;
         newest_ = static_cast<int64_t>(h_);
-        add(x, h_, want);
+        for (size_t w = 0; w < kW; ++w) add<kSum, kMin, kMax, kStd>(w, x, h_);
       }
-      for (const size_t lr = runs.lo[r]; l_ < lr; ++l_) {
-        if (kNulls && !ok[l_]) continue;
-        remove(x, l_, want);
+      for (size_t w = 0; w < kW; ++w) {
+        Window& a = acc_[w];
+        for (const size_t lr = lo[w][r]; a.l < lr; ++a.l) {
+          if (kNulls && !ok[a.l]) continue;
+          remove<kSum, kMin, kMax, kStd>(w, x, a.l);
+        }
+        if (kStd && a.dirty) recompute<kNulls>(a, x, ok, lo[w][r], runs.hi[r]);
       }
-      if (dirty_) recompute<kNulls>(x, ok, runs.lo[r], runs.hi[r]);
-      write(x, runs, r, want, records, first);
+      for (size_t w = 0; w < kW; ++w) {
+        write<kSum, kMin, kMax, kStd>(w, x, runs, lo[w][r], r, *want[w], records, first);
+      }
     }
   }
 
- private:
-  void add(const double* x, size_t p, const ColumnOutputs& want) {
+  template <bool kSum, bool kMin, bool kMax, bool kStd>
+  void add(size_t w, const double* x, size_t p) {
+    Window& a = acc_[w];
     const double v = x[p];
-    ++n_;
-    if (want.sum) neumaier_add(sum_, comp_, v);
-    if (want.std) {
-      const double d = v - mean_;
-      mean_ += d / static_cast<double>(n_);
-      m2_ += d * (v - mean_);
-      m2_peak_ = std::max(m2_peak_, m2_);
+    ++a.n;
+    if constexpr (kSum) neumaier_add(a.sum, a.comp, v);
+    if constexpr (kStd) {
+      const double d = v - a.mean;
+      a.mean += d / static_cast<double>(a.n);
+      a.m2 += d * (v - a.mean);
+      a.m2_peak = std::max(a.m2_peak, a.m2);
     }
-    if (want.min) {
-      while (min_tail_ > min_head_ && x[min_q_[min_tail_ - 1]] >= v) --min_tail_;
-      min_q_[min_tail_++] = p;
+    if constexpr (kMin) {
+      size_t* q = min_q(w);
+      while (a.min_tail > a.min_head && x[q[a.min_tail - 1]] >= v) --a.min_tail;
+      q[a.min_tail++] = p;
     }
-    if (want.max) {
-      while (max_tail_ > max_head_ && x[max_q_[max_tail_ - 1]] <= v) --max_tail_;
-      max_q_[max_tail_++] = p;
+    if constexpr (kMax) {
+      size_t* q = max_q(w);
+      while (a.max_tail > a.max_head && x[q[a.max_tail - 1]] <= v) --a.max_tail;
+      q[a.max_tail++] = p;
     }
   }
 
-  void remove(const double* x, size_t p, const ColumnOutputs& want) {
-    --n_;
-    if (n_ <= 1) {
+  template <bool kSum, bool kMin, bool kMax, bool kStd>
+  void remove(size_t w, const double* x, size_t p) {
+    Window& a = acc_[w];
+    --a.n;
+    if (a.n <= 1) {
       // What is left is exact: nothing, or the newest value added (eviction is oldest first).
-      const double only = n_ == 1 ? x[newest_] : 0.0;
-      sum_ = only;
-      comp_ = 0.0;
-      mean_ = only;
-      m2_ = m2_peak_ = 0.0;
-      dirty_ = false;
+      const double only = a.n == 1 ? x[newest_] : 0.0;
+      a.sum = only;
+      a.comp = 0.0;
+      a.mean = only;
+      a.m2 = a.m2_peak = 0.0;
+      a.dirty = false;
     } else {
-      if (want.sum) neumaier_add(sum_, comp_, -x[p]);
-      if (want.std) {
-        const double d = x[p] - mean_;
-        mean_ -= d / static_cast<double>(n_);
-        m2_ -= d * (x[p] - mean_);
-        if (m2_ < 1e-4 * m2_peak_) dirty_ = true;
+      if constexpr (kSum) neumaier_add(a.sum, a.comp, -x[p]);
+      if constexpr (kStd) {
+        const double d = x[p] - a.mean;
+        a.mean -= d / static_cast<double>(a.n);
+        a.m2 -= d * (x[p] - a.mean);
+        if (a.m2 < 1e-4 * a.m2_peak) a.dirty = true;
       }
     }
-    if (want.min && min_tail_ > min_head_ && min_q_[min_head_] == p) ++min_head_;
-    if (want.max && max_tail_ > max_head_ && max_q_[max_head_] == p) ++max_head_;
+    if constexpr (kMin) {
+      if (a.min_tail > a.min_head && min_q(w)[a.min_head] == p) ++a.min_head;
+    }
+    if constexpr (kMax) {
+      if (a.max_tail > a.max_head && max_q(w)[a.max_head] == p) ++a.max_head;
+    }
   }
 
   // The window's moments recomputed exactly (as KeyState::recompute_moments).
   template <bool kNulls>
-  void recompute(const double* x, const uint8_t* ok, size_t lo, size_t hi) {
+  static void recompute(Window& a, const double* x, const uint8_t* ok, size_t lo, size_t hi) {
     double sum = 0, comp = 0;
     int64_t n = 0;
     for (size_t p = lo; p < hi; ++p) {
@@ -371,55 +454,75 @@ class ColumnSweep {
       const double d = x[p] - mean;
       neumaier_add(m2, m2_comp, d * d);
     }
-    mean_ = mean;
-    m2_ = m2 + m2_comp;
-    m2_peak_ = m2_;
-    dirty_ = false;
+    a.mean = mean;
+    a.m2 = m2 + m2_comp;
+    a.m2_peak = a.m2;
+    a.dirty = false;
   }
 
-  // Run r's features (as KeyState::emit) into the records of its positions.
-  void write(const double* x, const Runs& runs, size_t r, const ColumnOutputs& want,
-             Records& records, size_t first) const {
-    const bool any = n_ > 0;
-    for (const auto& [kind, column] : want.columns) {
-      uint64_t bits = 0;
-      switch (kind) {
-        case Kind::value_count: bits = static_cast<uint64_t>(n_); break;
-        case Kind::sum: bits = std::bit_cast<uint64_t>(any ? sum_ + comp_ : 0.0); break;
-        case Kind::mean:
-          bits = std::bit_cast<uint64_t>(any ? (sum_ + comp_) / static_cast<double>(n_) : kNull);
-          break;
-        case Kind::min: bits = std::bit_cast<uint64_t>(any ? x[min_q_[min_head_]] : kNull); break;
-        case Kind::max: bits = std::bit_cast<uint64_t>(any ? x[max_q_[max_head_]] : kNull); break;
-        case Kind::last:
-          bits = std::bit_cast<uint64_t>(
-              newest_ >= 0 && static_cast<size_t>(newest_) >= runs.lo[r] ? x[newest_] : kNull);
-          break;
-        case Kind::std: {
-          double v = kNull;
-          if (n_ >= 2) {
-            const bool constant = x[min_q_[min_head_]] == x[max_q_[max_head_]];
-            v = constant ? 0.0 : std::sqrt(std::max(m2_, 0.0) / static_cast<double>(n_ - 1));
-          }
-          bits = std::bit_cast<uint64_t>(v);
-          break;
-        }
-        case Kind::count: break;
+  // Run r's features for window w (as KeyState::emit) into the record of its first position,
+  // then copied to the run's other positions (ties).
+  template <bool kSum, bool kMin, bool kMax, bool kStd>
+  void write(size_t w, const double* x, const Runs& runs, size_t lo, size_t r,
+             const ColumnOutputs& want, Records& records, size_t first) const {
+    const Window& a = acc_[w];
+    const bool any = a.n > 0;
+    uint64_t* rec = records.at(first + runs.pos[r]);
+    auto put = [&](int64_t column, double v) {
+      if (column >= 0) rec[column] = std::bit_cast<uint64_t>(v);
+    };
+    if (want.n >= 0) rec[want.n] = static_cast<uint64_t>(a.n);
+    if constexpr (kSum) {
+      const double total = a.sum + a.comp;
+      put(want.sum, any ? total : 0.0);
+      put(want.mean, any ? total / static_cast<double>(a.n) : kNull);
+    }
+    if constexpr (kMin) put(want.min, any ? x[min_q(w)[a.min_head]] : kNull);
+    if constexpr (kMax) put(want.max, any ? x[max_q(w)[a.max_head]] : kNull);
+    if (want.last >= 0) {
+      put(want.last, newest_ >= 0 && static_cast<size_t>(newest_) >= lo ? x[newest_] : kNull);
+    }
+    if constexpr (kStd) {
+      double v = kNull;
+      if (a.n >= 2) {
+        const bool constant = x[min_q(w)[a.min_head]] == x[max_q(w)[a.max_head]];
+        v = constant ? 0.0 : std::sqrt(std::max(a.m2, 0.0) / static_cast<double>(a.n - 1));
       }
-      for (size_t p = runs.pos[r]; p < runs.pos[r + 1]; ++p) records.at(first + p)[column] = bits;
+      put(want.std, v);
+    }
+    for (const auto& [from, to] : want.copies) rec[to] = rec[from];
+    const size_t ties = runs.pos[r + 1] - runs.pos[r];
+    if (ties > 1) {
+      const int64_t columns[] = {want.n, want.sum, want.mean, want.min, want.max, want.last, want.std};
+      for (size_t t = 1; t < ties; ++t) {
+        uint64_t* other = records.at(first + runs.pos[r] + t);
+        for (int64_t column : columns) {
+          if (column >= 0) other[column] = rec[column];
+        }
+        for (const auto& [from, to] : want.copies) other[to] = rec[from];
+      }
     }
   }
 
-  int64_t n_ = 0;
-  double sum_ = 0, comp_ = 0, mean_ = 0, m2_ = 0, m2_peak_ = 0;
-  bool dirty_ = false;
-  int64_t newest_ = -1;   // newest position added with a valid value
-  size_t h_ = 0, l_ = 0;  // events [l_, h_) are in the window
-  // Monotonic queues of positions: a group pushes at most once per event, so arrays of the
-  // largest group's size hold them and head/tail only move forward within a group.
-  std::vector<size_t> min_q_, max_q_;
-  size_t min_head_ = 0, min_tail_ = 0, max_head_ = 0, max_tail_ = 0;
+  size_t windows_;
+  std::array<Window, kMaxWindows> acc_{};
+  int64_t newest_ = -1;  // newest position added with a valid value
+  size_t h_ = 0;
+  // Monotonic queues of positions, two per window: a group pushes at most once per event, so
+  // arrays of the largest group's size hold them and head/tail only move forward in a group.
+  std::vector<size_t> queues_;
+  size_t max_group_;
 };
+
+void ColumnSweep::run(bool nulls, const double* x, const uint8_t* ok, const Runs& runs,
+                      const size_t* const* lo, const ColumnOutputs* const* want,
+                      Records& records, size_t first) {
+  static constexpr std::array<std::array<RunFn, 32>, kMaxWindows> kRuns = {
+      make_table<1>(std::make_index_sequence<32>{}), make_table<2>(std::make_index_sequence<32>{}),
+      make_table<3>(std::make_index_sequence<32>{}), make_table<4>(std::make_index_sequence<32>{})};
+  const unsigned mask = (nulls ? 16u : 0u) | want[0]->state_mask();
+  (this->*kRuns[windows_ - 1][mask])(x, ok, runs, lo, want, records, first);
+}
 
 // Output values are written once and not read again here: non-temporal stores skip reading
 // each destination line into the cache first (64 consecutive values fill whole lines).
@@ -542,14 +645,7 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
   std::vector<ColumnOutputs> wants(windows * columns.size());
   for (size_t w = 0; w < windows; ++w) {
     for (size_t k = w * per_window + 1; k < (w + 1) * per_window; ++k) {
-      ColumnOutputs& want = wants[w * columns.size() + outs[k].source];
-      want.columns.emplace_back(outs[k].kind, k);
-      const Kind kind = outs[k].kind;
-      want.sum = want.sum || kind == Kind::sum || kind == Kind::mean;
-      want.std = want.std || kind == Kind::std;
-      want.min = want.min || kind == Kind::min || kind == Kind::std;
-      want.max = want.max || kind == Kind::max || kind == Kind::std;
-      want.last = want.last || kind == Kind::last;
+      wants[w * columns.size() + outs[k].source].add(outs[k].kind, static_cast<int64_t>(k));
     }
   }
   std::vector<bool> has_nulls(columns.size());
@@ -563,10 +659,18 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
                                                         groups.start[static_cast<size_t>(g)]));
   }
   // A long group is swept in slices of runs, every window and column over one slice before the
-  // next, so the slice's records stay in cache while they are filled in.
+  // next, so the slice's records stay in cache while they are filled in. Windows are swept in
+  // chunks of up to four per value column.
   constexpr size_t kSliceRuns = 2048;
-  std::vector<ColumnSweep> sweeps;
-  for (const ColumnOutputs& want : wants) sweeps.emplace_back(want.columns.empty() ? 0 : max_group);
+  const size_t chunks = (windows + ColumnSweep::kMaxWindows - 1) / ColumnSweep::kMaxWindows;
+  std::vector<ColumnSweep> sweeps;  // per value column, per chunk of windows
+  for (size_t c = 0; c < columns.size(); ++c) {
+    for (size_t chunk = 0; chunk < chunks; ++chunk) {
+      const size_t in_chunk =
+          std::min(ColumnSweep::kMaxWindows, windows - chunk * ColumnSweep::kMaxWindows);
+      sweeps.emplace_back(in_chunk, wants[c].any() ? max_group : 0);
+    }
+  }
   std::vector<size_t> window_l(windows);
   Runs runs;
   for (int64_t g = 0; g < n_groups; ++g) {
@@ -577,25 +681,30 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
     std::fill(window_l.begin(), window_l.end(), 0);
     for (size_t from = 0; from < size;) {
       from = find_runs(times, from, size, kSliceRuns, spec.layout.closed, runs);
+      find_starts(times, spec.layout.windows, spec.layout.closed, runs, window_l);
       for (size_t w = 0; w < windows; ++w) {
-        find_starts(times, spec.layout.windows[w], spec.layout.closed, runs, window_l[w]);
+        const size_t* lo = runs.lo_of(w);
         const size_t count_column = w * per_window;
         for (size_t r = 0; r < runs.size(); ++r) {
-          const auto count = static_cast<uint64_t>(runs.hi[r] - runs.lo[r]);
+          const auto count = static_cast<uint64_t>(runs.hi[r] - lo[r]);
           for (size_t p = runs.pos[r]; p < runs.pos[r + 1]; ++p) {
             records.at(first + p)[count_column] = count;
           }
         }
-        for (size_t c = 0; c < columns.size(); ++c) {
-          const size_t k = w * columns.size() + c;
-          if (wants[k].columns.empty()) continue;
-          const double* x = columns[c].x.data() + first;
-          const uint8_t* ok = columns[c].ok.data() + first;
-          if (has_nulls[c]) {
-            sweeps[k].run<true>(x, ok, runs, wants[k], records, first);
-          } else {
-            sweeps[k].run<false>(x, ok, runs, wants[k], records, first);
+      }
+      for (size_t c = 0; c < columns.size(); ++c) {
+        if (!wants[c].any()) continue;
+        for (size_t chunk = 0; chunk < chunks; ++chunk) {
+          const size_t* lo[ColumnSweep::kMaxWindows];
+          const ColumnOutputs* want[ColumnSweep::kMaxWindows];
+          const size_t w0 = chunk * ColumnSweep::kMaxWindows;
+          for (size_t k = 0; k < ColumnSweep::kMaxWindows && w0 + k < windows; ++k) {
+            lo[k] = runs.lo_of(w0 + k);
+            want[k] = &wants[(w0 + k) * columns.size() + c];
           }
+          sweeps[c * chunks + chunk].run(has_nulls[c], columns[c].x.data() + first,
+                                         columns[c].ok.data() + first, runs, lo, want, records,
+                                         first);
         }
       }
     }
