@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <utility>
 #include <vector>
 
 namespace featforge {
@@ -44,5 +45,30 @@ struct HugePageAllocator {
 // A std::vector whose large buffers live on huge pages.
 template <class T>
 using big_vector = std::vector<T, HugePageAllocator<T>>;
+
+// As HugePageAllocator, but a vector's resize() leaves new elements uninitialised: for scratch
+// arrays whose every element is written before it is read, it saves a pass of zeroing.
+template <class T>
+struct UninitHugePageAllocator : HugePageAllocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitHugePageAllocator<U>;
+  };
+  UninitHugePageAllocator() = default;
+  template <class U>
+  UninitHugePageAllocator(const UninitHugePageAllocator<U>&) noexcept {}  // NOLINT: rebinding
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;  // default-initialisation: no zeroing for scalars
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+// A big_vector for write-before-read scratch (see UninitHugePageAllocator).
+template <class T>
+using scratch_vector = std::vector<T, UninitHugePageAllocator<T>>;
 
 }  // namespace featforge

@@ -49,10 +49,10 @@ inline void neumaier_add(double& sum, double& comp, double x) {
 // Rows grouped by key: positions [start[g], start[g + 1]) hold group g's rows in time order
 // (ties in input order); row_of maps a position to its input row.
 struct Groups {
-  big_vector<int64_t> row_of;
-  big_vector<int64_t> pos_of;  // per input row: its position, -1 for a null key
+  scratch_vector<int64_t> row_of;
+  scratch_vector<int64_t> pos_of;  // per input row: its position, -1 for a null key
   std::vector<int64_t> start;
-  big_vector<int64_t> time;  // per position
+  scratch_vector<int64_t> time;  // per position
 };
 
 // Dense group ids per row (-1 for a null key) in first-seen order.
@@ -65,7 +65,7 @@ big_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n, int
     // The common case (a user or item id): hash all keys at once, probe by hash alone.
     const ArrayView& key = keys[0];
     const std::vector<int64_t> ids = arrow::int64_values(key, "window");
-    big_vector<uint64_t> hashes(static_cast<size_t>(n));
+    scratch_vector<uint64_t> hashes(static_cast<size_t>(n));
     hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(ids.data()), n, hashes.data(), 0);
     for (int64_t i = 0; i < n; ++i) {
       const auto r = static_cast<size_t>(i);
@@ -139,12 +139,12 @@ Groups group_rows(const big_vector<int64_t>& group, int64_t n_groups,
 
 // One value column gathered into position order: the value (as double) and its validity.
 struct Gathered {
-  big_vector<double> x;
-  big_vector<uint8_t> ok;
+  scratch_vector<double> x;
+  scratch_vector<uint8_t> ok;
 };
 
 template <class T>
-void gather_typed(const ArrayView& v, const big_vector<int64_t>& row_of, Gathered& out) {
+void gather_typed(const ArrayView& v, const scratch_vector<int64_t>& row_of, Gathered& out) {
   const T* x = v.values<T>();
   const size_t m = row_of.size();
   constexpr size_t kAhead = 16;
@@ -156,7 +156,8 @@ void gather_typed(const ArrayView& v, const big_vector<int64_t>& row_of, Gathere
   }
 }
 
-Gathered gather(const ArrayView& v, const big_vector<int64_t>& row_of, size_t column, int64_t n) {
+Gathered gather(const ArrayView& v, const scratch_vector<int64_t>& row_of, size_t column,
+                int64_t n) {
   if (v.length() != n) throw std::invalid_argument("value columns must have the time column's length");
   Gathered out;
   out.x.resize(row_of.size());
@@ -214,7 +215,7 @@ bool is_int(Kind k) { return k == Kind::count || k == Kind::value_count; }
 // Scattering each feature to its input row instead costs a cache miss per feature.
 struct Records {
   size_t width;  // output columns
-  big_vector<uint64_t> slots;
+  scratch_vector<uint64_t> slots;  // every slot is written by the sweep before finish reads it
   Records(size_t columns, size_t positions) : width(columns), slots(columns * positions) {}
   uint64_t* at(size_t position) { return slots.data() + position * width; }
 };
