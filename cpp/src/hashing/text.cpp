@@ -213,7 +213,7 @@ arrow::OwnedArray map_ngrams(const arrow::ArrayView& texts, const TextOptions& o
     off[i + 1] = static_cast<int32_t>(values.size());
   }
   auto child = std::make_unique<arrow::ArrayData>();
-  child->format = out_format;
+  child->format = std::string(out_format);  // move-assigned: see PrimitiveOutput
   child->name = "item";
   child->length = static_cast<int64_t>(values.size());
   child->buffers.emplace_back();

@@ -78,7 +78,8 @@ struct PrimitiveOutput {
   std::unique_ptr<ArrayData> data;
   T* values;
   PrimitiveOutput(const char* format, int64_t length) : data(std::make_unique<ArrayData>()) {
-    data->format = format;
+    // Move-assigned: GCC 12 at -O3 warns falsely (-Wrestrict) on assigning the literal.
+    data->format = std::string(format);
     data->length = length;
     data->buffers.emplace_back();  // validity, filled by the caller if needed
     data->buffers.emplace_back(static_cast<size_t>(length) * sizeof(T));
