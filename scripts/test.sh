@@ -38,8 +38,8 @@ python -m pip install -q ruff
 ruff check python tests bench tools
 ruff format --check python tests bench tools
 
-step "C++ tests (warnings as errors)"
-cmake -S . -B build/ctest -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+step "C++ tests (Release, as wheels are built; warnings as errors)"
+cmake -S . -B build/ctest -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DFEATFORGE_BUILD_TESTS=ON -DFEATFORGE_WERROR=ON >/dev/null
 cmake --build build/ctest -j "$jobs"
 ctest --test-dir build/ctest --output-on-failure -j "$jobs"
