@@ -11,6 +11,12 @@
 
 namespace featforge {
 
+// 2 MiB-aligned blocks of at least 4 MiB on transparent huge pages, reused through the same
+// bounded cache as Arrow result buffers (arrow/builder.cpp; FEATFORGE_BUFFER_CACHE_MB).
+// `bytes` is rounded up to whole huge pages; pass the same size back.
+[[nodiscard]] void* take_huge_block(size_t bytes);
+void give_huge_block(void* p, size_t bytes) noexcept;
+
 // An allocator for big arrays (hash tables, per-row scratch): allocations of 4 MiB or more are
 // 2 MiB-aligned on transparent huge pages, so faulting them in goes 2 MiB at a time instead of
 // 4 KiB - otherwise page faults cost as much as the work on a large batch. Small ones use the heap.
@@ -23,19 +29,13 @@ struct HugePageAllocator {
   T* allocate(size_t n) {
     const size_t bytes = n * sizeof(T);
     if (bytes < (size_t{4} << 20)) return static_cast<T*>(::operator new(bytes));
-    constexpr size_t kHuge = size_t{2} << 20;
-    void* p = std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge);
-    if (p == nullptr) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    return static_cast<T*>(p);
+    return static_cast<T*>(take_huge_block(bytes));
   }
   void deallocate(T* p, size_t n) noexcept {
     if (n * sizeof(T) < (size_t{4} << 20)) {
       ::operator delete(p);
     } else {
-      std::free(p);
+      give_huge_block(p, n * sizeof(T));
     }
   }
   template <class U>

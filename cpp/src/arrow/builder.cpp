@@ -194,6 +194,32 @@ void set_buffer_cache_limit(size_t bytes) { block_cache().set_limit(bytes); }
 size_t buffer_cache_limit() noexcept { return block_cache().limit(); }
 size_t buffer_cache_bytes() noexcept { return block_cache().bytes(); }
 
+}  // namespace featforge::arrow
+
+namespace featforge {
+
+void* take_huge_block(size_t bytes) {
+  const size_t rounded = (bytes + arrow::kHugePage - 1) / arrow::kHugePage * arrow::kHugePage;
+  void* p = arrow::block_cache().take(rounded);
+  if (p != nullptr) return p;
+  p = std::aligned_alloc(arrow::kHugePage, rounded);
+  if (p == nullptr) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+  (void)madvise(p, rounded, MADV_HUGEPAGE);  // a hint only
+#endif
+  return p;
+}
+
+void give_huge_block(void* p, size_t bytes) noexcept {
+  if (p == nullptr) return;
+  const size_t rounded = (bytes + arrow::kHugePage - 1) / arrow::kHugePage * arrow::kHugePage;
+  arrow::block_cache().give(p, rounded);
+}
+
+}  // namespace featforge
+
+namespace featforge::arrow {
+
 void detail::BufferFree::operator()(uint8_t* p) const noexcept {
   if (p == nullptr) return;
   if (capacity >= kHugePageThreshold) {
