@@ -43,7 +43,8 @@ class Buffer {
   size_t size_ = 0;
 };
 
-// Large blocks (>= 4 MiB) released by consumers are kept for reuse, up to this many bytes in
+// Large blocks (>= 4 MiB: result buffers released by consumers, and the kernels' scratch arrays
+// through HugePageAllocator) are kept for reuse, up to this many bytes in
 // total (default 256 MiB, or FEATFORGE_BUFFER_CACHE_MB). Reusing a block that is already mapped
 // avoids the kernel faulting in and zeroing fresh pages on every batch, which otherwise costs as
 // much as hashing the batch. 0 disables the cache (every block is returned to the system).
