@@ -152,6 +152,33 @@ void IdMap::drop_candidates() {
   }
 }
 
+// Before a large inserting batch: estimate how many distinct keys it holds and size the table
+// for them once. The estimate counts the distinct hashes in a 1/64 slice of the hash space (an
+// unbiased sample of the distinct keys, since equal keys hash alike), times 64. Only when the
+// batch would at least double the map: a map that mostly knows its keys already keeps its size.
+void IdMap::reserve_for_batch(const int64_t* keys, int64_t n) {
+  constexpr int64_t kMinBatch = int64_t{1} << 16;
+  if (n < kMinBatch || options_.min_count > 1) return;
+  std::vector<uint64_t> sample;
+  constexpr int64_t kBlock = 4096;
+  uint64_t hashes[kBlock];
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t m = std::min(kBlock, n - b);
+    hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(keys + b), m, hashes,
+                                 options_.seed);
+    for (int64_t j = 0; j < m; ++j) {
+      if ((hashes[j] >> 58) == 0) sample.push_back(hashes[j]);
+    }
+  }
+  std::sort(sample.begin(), sample.end());
+  const auto distinct =
+      static_cast<int64_t>(std::unique(sample.begin(), sample.end()) - sample.begin()) * 64;
+  if (distinct <= keys_.size()) return;
+  int64_t target = keys_.size() + distinct + distinct / 8;
+  if (options_.max_size != -1) target = std::min(target, options_.max_size);
+  keys_.reserve(target);
+}
+
 void IdMap::insert_miss(uint64_t h, int64_t int_key, std::string_view str_key, int64_t now,
                         int64_t& slot) {
   if (options_.min_count <= 1) {
@@ -282,6 +309,7 @@ arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayV
   // the hashes in cache and bound the scratch memory.
   constexpr int64_t kBlock = 4096;
   std::vector<uint64_t> hashes(static_cast<size_t>(std::min(n, kBlock)));
+  const int64_t* int_batch = nullptr;  // int64 keys of the whole batch, for reserve_for_batch
   auto probe = [&](auto&& fill_block) {
     auto run = [&]<bool Insert>() {
       for (int64_t b = 0; b < n; b += kBlock) {
@@ -296,6 +324,7 @@ arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayV
       if (frozen_) {
         throw std::invalid_argument("this IdMap is frozen: lookup(insert=True) is not allowed");
       }
+      if (int_batch != nullptr) reserve_for_batch(int_batch, n);
       run.template operator()<true>();
     } else {
       // Read-only: shared with other readers; nothing in the map changes.
@@ -312,6 +341,7 @@ arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayV
       widened = int_keys(view);
       all = widened.data();
     }
+    int_batch = all;
     probe([&](int64_t b, int64_t m) {
       hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(all + b), m, hashes.data(),
                                    options_.seed);

@@ -123,6 +123,24 @@ class KeyPool {
                std::vector<Counters> counters, std::vector<int64_t> int_keys,
                std::vector<uint32_t> lengths, std::string arena, std::string_view table = {});
   [[nodiscard]] std::string_view raw_table() const noexcept { return table_.raw_slots(); }
+  // Room for `n` keys in all: the table is sized once and the per-slot arrays reserved, instead
+  // of doubling (and re-placing every key) step by step while a large batch is inserted.
+  void reserve(int64_t n) {
+    if (n <= slots()) return;
+    const auto count = static_cast<size_t>(n);
+    live_.reserve(count);
+    hashes_.reserve(count);
+    counters_.reserve(count);
+    if (type_ == KeyType::int64) {
+      int_keys_.reserve(count);
+    } else {
+      key_offsets_.reserve(count);
+      key_lengths_.reserve(count);
+    }
+    const size_t capacity = count * 10 / 7 + 1;
+    if (capacity > table_.capacity()) table_.rehash(capacity);
+  }
+
   // Spreads a small table out for read-mostly use (a frozen map): at a load factor of a third or
   // less almost every lookup finds its key in the home slot, so probing rarely mispredicts.
   void spread_for_lookups() {
@@ -279,6 +297,7 @@ class IdMap {
   int64_t admit(uint64_t hash, int64_t int_key, std::string_view str_key, int64_t count,
                 int64_t last_seen);
   void drop_candidates();
+  void reserve_for_batch(const int64_t* keys, int64_t n);
   void evict_slot(int64_t slot);
   void check_compatible(const IdMap& other) const;
   [[nodiscard]] int64_t oov(uint64_t hash) const;
