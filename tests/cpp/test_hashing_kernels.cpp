@@ -220,6 +220,14 @@ TEST(HashingKernels, StringBlocksEqualScalarXxh3) {
                                          from_offsets.data(), seed);
       hashing::fixed_width::xxh3_string_views(views.data() + start, buffers, n - start,
                                               from_views.data(), seed);
+      // Non-temporal stores (result columns) give the same hashes.
+      std::vector<uint64_t> streamed(from_offsets.size()), streamed_views(from_offsets.size());
+      hashing::fixed_width::xxh3_strings(offsets.data() + start, data.data(), n - start,
+                                         streamed.data(), seed, /*stream=*/true);
+      hashing::fixed_width::xxh3_string_views(views.data() + start, buffers, n - start,
+                                              streamed_views.data(), seed, /*stream=*/true);
+      EXPECT_EQ(streamed, from_offsets);
+      EXPECT_EQ(streamed_views, from_views);
       for (int64_t i = start; i < n; ++i) {
         const std::string& str = strings[static_cast<size_t>(i)];
         const uint64_t expected = reference(str.data(), str.size());

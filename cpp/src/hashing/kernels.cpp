@@ -227,7 +227,8 @@ bool hash_fixed_width(const ArrayView& v, const HashOptions& options, Out* out,
     if (options.algo == Algo::xxh3 && (v.id() == TypeId::string || v.id() == TypeId::binary)) {
       const int32_t* off = v.offsets<int32_t>();
       parallel_for(v.length(), kParallelGrain, [&](int64_t begin, int64_t end) {
-        fixed_width::xxh3_strings(off + begin, v.data(), end - begin, out + begin, options.seed);
+        fixed_width::xxh3_strings(off + begin, v.data(), end - begin, out + begin, options.seed,
+                                  /*stream=*/true);
       });
       return true;
     }
@@ -236,7 +237,7 @@ bool hash_fixed_width(const ArrayView& v, const HashOptions& options, Out* out,
       const arrow::BinaryViewElement* views = v.views();
       parallel_for(v.length(), kParallelGrain, [&](int64_t begin, int64_t end) {
         fixed_width::xxh3_string_views(views + begin, v.view_buffers(), end - begin, out + begin,
-                                       options.seed);
+                                       options.seed, /*stream=*/true);
       });
       return true;
     }

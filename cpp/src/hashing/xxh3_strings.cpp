@@ -125,6 +125,16 @@ FEATFORGE_AVX512 inline bool all_in(__m256i len32, int32_t lo, int32_t hi) {
   return _mm256_cmpgt_epu32_mask(shifted, _mm256_set1_epi32(hi - lo)) == 0;
 }
 
+// The hashes are written once and not read back here: when the destination is a whole aligned
+// cache line, a non-temporal store skips reading that line into the cache first.
+FEATFORGE_AVX512 inline void store8(uint64_t* out, __m512i v, bool stream) {
+  if (stream && (reinterpret_cast<uintptr_t>(out) & 63) == 0) {
+    _mm512_stream_si512(reinterpret_cast<__m512i*>(out), v);
+  } else {
+    _mm512_storeu_si512(out, v);
+  }
+}
+
 FEATFORGE_AVX512 inline __m512i load8(const uint8_t* base, const int32_t* at, int32_t shift) {
   return _mm512_set_epi64(
       static_cast<int64_t>(read64(base + at[7] + shift)), static_cast<int64_t>(read64(base + at[6] + shift)),
@@ -134,7 +144,8 @@ FEATFORGE_AVX512 inline __m512i load8(const uint8_t* base, const int32_t* at, in
 }
 
 FEATFORGE_AVX512 void strings_avx512(const int32_t* offsets, const uint8_t* data, int64_t n,
-                                     uint64_t* out, const hash::Xxh3& hasher, const Xxh3Mid& mid) {
+                                     uint64_t* out, const hash::Xxh3& hasher, const Xxh3Mid& mid,
+                                     bool stream) {
   const Xxh3MidX8 mid8(mid);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -149,8 +160,9 @@ FEATFORGE_AVX512 void strings_avx512(const int32_t* offsets, const uint8_t* data
     // Scalar loads beat vpgatherdq here; the first and the last 8 bytes of each string.
     const __m512i lo = load8(data, at, 0);
     const __m512i hi = load8(data, at + 1, -8);
-    _mm512_storeu_si512(out + i, mid8(lo, hi, len32));
+    store8(out + i, mid8(lo, hi, len32), stream);
   }
+  _mm_sfence();
   strings_scalar(offsets + i, data, n - i, out + i, hasher, mid);
 }
 
@@ -176,7 +188,7 @@ struct InlineWordsX8 {
 
 FEATFORGE_AVX512 void views_avx512(const BinaryViewElement* views, const char* const* buffers,
                                    int64_t n, uint64_t* out, const hash::Xxh3& hasher,
-                                   const Xxh3Mid& mid) {
+                                   const Xxh3Mid& mid, bool stream) {
   const Xxh3MidX8 mid8(mid);
   const InlineWordsX8 k;
   int64_t i = 0;
@@ -194,8 +206,9 @@ FEATFORGE_AVX512 void views_avx512(const BinaryViewElement* views, const char* c
     const __m512i lo = _mm512_permutex2var_epi64(_mm512_bsrli_epi128(first4, 4), k.low_qwords,
                                                  _mm512_bsrli_epi128(last4, 4));
     const __m512i hi = _mm512_permutex2var_epi64(k.tail(first4), k.low_qwords, k.tail(last4));
-    _mm512_storeu_si512(out + i, mid8(lo, hi, len32));
+    store8(out + i, mid8(lo, hi, len32), stream);
   }
+  _mm_sfence();
   views_scalar(views + i, buffers, n - i, out + i, hasher);
 }
 
@@ -208,21 +221,21 @@ FEATFORGE_AVX512 void views_avx512(const BinaryViewElement* views, const char* c
 }  // namespace
 
 void xxh3_strings(const int32_t* offsets, const char* data, int64_t n, uint64_t* out,
-                  uint64_t seed) {
+                  uint64_t seed, bool stream) {
   const hash::Xxh3 hasher(seed);
   const Xxh3Mid mid(seed);
   const auto* bytes = reinterpret_cast<const uint8_t*>(data);
 #if FEATFORGE_HAVE_AVX512_STRINGS
-  if (cpu_has_avx512()) return strings_avx512(offsets, bytes, n, out, hasher, mid);
+  if (cpu_has_avx512()) return strings_avx512(offsets, bytes, n, out, hasher, mid, stream);
 #endif
   strings_scalar(offsets, bytes, n, out, hasher, mid);
 }
 
 void xxh3_string_views(const BinaryViewElement* views, const char* const* buffers, int64_t n,
-                       uint64_t* out, uint64_t seed) {
+                       uint64_t* out, uint64_t seed, bool stream) {
   const hash::Xxh3 hasher(seed);
 #if FEATFORGE_HAVE_AVX512_STRINGS
-  if (cpu_has_avx512()) return views_avx512(views, buffers, n, out, hasher, Xxh3Mid(seed));
+  if (cpu_has_avx512()) return views_avx512(views, buffers, n, out, hasher, Xxh3Mid(seed), stream);
 #endif
   views_scalar(views, buffers, n, out, hasher);
 }

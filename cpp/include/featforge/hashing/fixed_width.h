@@ -28,12 +28,14 @@ namespace featforge::hashing::fixed_width {
 // eight strings of 9 to 16 bytes in a row, is hashed eight at a time: scalar loads (gathers are
 // slower on AMD) and vector arithmetic, with the 64x64->128-bit multiply built from four 32-bit
 // ones. Any other block of eight takes the scalar path. Results equal the scalar XXH3 exactly.
+// `stream`: the caller will not read `out` soon (a result column), so whole cache lines are
+// written with non-temporal stores; leave it false when the hashes are used right away.
 void xxh3_strings(const int32_t* offsets, const char* data, int64_t n, uint64_t* out,
-                  uint64_t seed);
+                  uint64_t seed, bool stream = false);
 
 // The same for string_view/binary_view arrays (views as in the Arrow spec; buffers are the
 // variadic data buffers): the vector path takes blocks of eight inlined strings of 9 to 12 bytes.
 void xxh3_string_views(const arrow::BinaryViewElement* views, const char* const* buffers,
-                       int64_t n, uint64_t* out, uint64_t seed);
+                       int64_t n, uint64_t* out, uint64_t seed, bool stream = false);
 
 }  // namespace featforge::hashing::fixed_width
