@@ -1,11 +1,13 @@
 // Backfill (DESIGN.md section 5): every row's window features, point in time, from a whole table.
 //
 // Rows are grouped by key (hash table, then a counting sort), and each group's times and values
-// are gathered once into contiguous arrays in time order. Each window is then swept over a group
-// with two pointers: events enter the window at the front pointer and leave it at the back one,
-// updating running aggregates. Every aggregate sees the same additions and removals in the same
-// order as in KeyState::advance (the streaming engine), so backfill and streaming agree bit for
-// bit. Features are written straight into the output columns at their input rows.
+// are gathered once into contiguous arrays in time order. The windows are then swept over a
+// group with two pointers each (up to four side by side): events enter at the shared front
+// pointer and leave at a window's back one, updating running aggregates. Every aggregate sees
+// the same additions and removals in the same order as in KeyState::advance (the streaming
+// engine), so backfill and streaming agree bit for bit. Each row's features are written as one
+// record in key-grouped order, and one pass over the input rows gathers the records back into
+// the output columns (one random access per row instead of one per feature).
 #include <algorithm>
 #include <array>
 #include <bit>
