@@ -223,7 +223,7 @@ struct Records {
 };
 
 // A slice of a group's runs of equal times (group-relative positions): run r is positions
-// [pos[r], pos[r + 1]), and for the window being swept it sees events [lo[r], hi[r]).
+// [pos[r], pos[r + 1]), and window w sees events [lo_of(w)[r], hi[r]) for it.
 struct Runs {
   std::vector<size_t> pos, hi, lo;  // lo: per window, then per run
   [[nodiscard]] size_t size() const { return hi.size(); }
