@@ -184,6 +184,20 @@ def test_save_load_and_pickle_round_trip(tmp_path):
             assert clone.to_arrow().equals(m.to_arrow())
 
 
+def test_round_trip_with_freed_slots(tmp_path):
+    """Keys evicted by TTL leave free slots; a saved and reloaded map keeps them free (reused by
+    the next admissions exactly as in the original)."""
+    m = IdMap()
+    m.lookup(pa.array([1, 2, 3, 4]), insert=True, timestamps=pa.array([10, 20, 30, 40]))
+    assert m.evict(older_than=25) == 2
+    m.save(tmp_path / "freed.ffidmap")
+    loaded = IdMap.load(tmp_path / "freed.ffidmap")
+    assert loaded.to_arrow().equals(m.to_arrow())
+    more = pa.array([5, 6, 3, 7])
+    assert loaded.lookup(more, insert=True).equals(m.lookup(more, insert=True))
+    assert loaded.to_arrow().equals(m.to_arrow())
+
+
 def test_from_arrow_round_trip():
     m = IdMap(num_oov_buckets=4).fit(pa.array([10, 20, 30]))
     again = IdMap.from_arrow(m.to_arrow(), num_oov_buckets=4)

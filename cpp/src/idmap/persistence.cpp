@@ -44,18 +44,17 @@ using io::Writer;
 void write_pool(Writer& w, const KeyPool& pool) {
   const int64_t slots = pool.slots();
   w.put(slots);
-  std::vector<uint8_t> live(static_cast<size_t>(slots));
-  std::vector<KeyPool::Counters> counters(static_cast<size_t>(slots));
-  for (int64_t s = 0; s < slots; ++s) {
-    live[static_cast<size_t>(s)] = pool.live(s);
-    if (pool.live(s)) counters[static_cast<size_t>(s)] = {pool.count(s), pool.last_seen(s)};
-  }
-  w.put_array(live);
-  w.put_array(counters);
+  // Live flags and counters are written as they are held (a free slot's counters are zero).
+  w.put_bytes(pool.raw_live());
+  w.put_bytes(pool.raw_counters());
   if (pool.type() == KeyType::int64) {
-    std::vector<int64_t> keys(static_cast<size_t>(slots));
-    for (int64_t s = 0; s < slots; ++s) keys[static_cast<size_t>(s)] = pool.live(s) ? pool.int_key(s) : 0;
-    w.put_array(keys);
+    if (pool.all_live()) {
+      w.put_bytes(pool.raw_int_keys());
+    } else {  // free slots are written as key 0
+      std::vector<int64_t> keys(static_cast<size_t>(slots));
+      for (int64_t s = 0; s < slots; ++s) keys[static_cast<size_t>(s)] = pool.live(s) ? pool.int_key(s) : 0;
+      w.put_array(keys);
+    }
   } else {
     std::vector<uint32_t> lengths(static_cast<size_t>(slots));
     uint64_t total = 0;
@@ -129,6 +128,11 @@ void read_pool(Reader& r, KeyPool& pool, uint64_t seed, uint32_t version) {
 std::string IdMap::serialize() const {
   std::shared_lock lock(mutex_);
   Writer w;
+  // The image's size up to the string key bytes, reserved so it is not re-copied as it grows.
+  auto pool_bytes = [](const KeyPool& pool) {
+    return static_cast<size_t>(pool.slots()) * (1 + 16 + 8) + pool.raw_table().size() + 64;
+  };
+  w.str().reserve(pool_bytes(keys_) + pool_bytes(candidates_) + 8 * static_cast<size_t>(keys_.slots()) + 1024);
   w.put_bytes(kMagic);
   w.put(kVersion);
   const std::string c = contract();

@@ -123,6 +123,18 @@ class KeyPool {
                std::vector<Counters> counters, std::vector<int64_t> int_keys,
                std::vector<uint32_t> lengths, std::string arena, std::string_view table = {});
   [[nodiscard]] std::string_view raw_table() const noexcept { return table_.raw_slots(); }
+  // The per-slot arrays as bytes, for persistence (a free slot's counters are zero; its key is
+  // stale unless `all_live`).
+  [[nodiscard]] bool all_live() const noexcept { return free_.empty(); }
+  [[nodiscard]] std::string_view raw_live() const noexcept {
+    return {reinterpret_cast<const char*>(live_.data()), live_.size()};
+  }
+  [[nodiscard]] std::string_view raw_counters() const noexcept {
+    return {reinterpret_cast<const char*>(counters_.data()), counters_.size() * sizeof(Counters)};
+  }
+  [[nodiscard]] std::string_view raw_int_keys() const noexcept {
+    return {reinterpret_cast<const char*>(int_keys_.data()), int_keys_.size() * sizeof(int64_t)};
+  }
   // Room for `n` keys in all: the table is sized once and the per-slot arrays reserved, instead
   // of doubling (and re-placing every key) step by step while a large batch is inserted.
   void reserve(int64_t n) {
