@@ -38,16 +38,6 @@ namespace {
 
 constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
 
-// Neumaier's compensated addition (as in state.cpp), with both error terms computed so the
-// compiler selects one without a branch: which operand is larger is data-dependent.
-inline void neumaier_add(double& sum, double& comp, double x) {
-  const double t = sum + x;
-  const double if_sum_larger = (sum - t) + x;
-  const double if_x_larger = (x - t) + sum;
-  comp += std::fabs(sum) >= std::fabs(x) ? if_sum_larger : if_x_larger;
-  sum = t;
-}
-
 // Rows grouped by key: positions [start[g], start[g + 1]) hold group g's rows in time order
 // (ties in input order); row_of maps a position to its input row.
 struct Groups {
@@ -189,27 +179,14 @@ Gathered gather(const ArrayView& v, const scratch_vector<int64_t>& row_of, size_
   return out;
 }
 
-enum class Kind : uint8_t { count, value_count, sum, mean, min, max, last, std };
+using detail::is_int;
+using detail::Kind;
+using detail::kind_of;
 
 struct OutColumn {
   Kind kind;
   size_t source;  // value column
 };
-
-Kind kind_of(Agg a) {
-  switch (a) {
-    case Agg::count: return Kind::value_count;
-    case Agg::sum: return Kind::sum;
-    case Agg::mean: return Kind::mean;
-    case Agg::min: return Kind::min;
-    case Agg::max: return Kind::max;
-    case Agg::last: return Kind::last;
-    case Agg::std: return Kind::std;
-  }
-  return Kind::sum;
-}
-
-bool is_int(Kind k) { return k == Kind::count || k == Kind::value_count; }
 
 // Features are first written as one record per position (every output column's 8 bytes side
 // by side: int64 counts, float64 aggregates), sequentially while sweeping a group; a single
@@ -443,22 +420,9 @@ class ColumnSweep {
   // The window's moments recomputed exactly (as KeyState::recompute_moments).
   template <bool kNulls>
   static void recompute(Window& a, const double* x, const uint8_t* ok, size_t lo, size_t hi) {
-    double sum = 0, comp = 0;
-    int64_t n = 0;
-    for (size_t p = lo; p < hi; ++p) {
-      if (kNulls && !ok[p]) continue;
-      neumaier_add(sum, comp, x[p]);
-      ++n;
-    }
-    const double mean = n > 0 ? (sum + comp) / static_cast<double>(n) : 0.0;
-    double m2 = 0, m2_comp = 0;
-    for (size_t p = lo; p < hi; ++p) {
-      if (kNulls && !ok[p]) continue;
-      const double d = x[p] - mean;
-      neumaier_add(m2, m2_comp, d * d);
-    }
-    a.mean = mean;
-    a.m2 = m2 + m2_comp;
+    exact_moments(
+        lo, hi, [&](size_t p) { return x[p]; }, [&](size_t p) { return !kNulls || ok[p] != 0; },
+        a.mean, a.m2);
     a.m2_peak = a.m2;
     a.dirty = false;
   }

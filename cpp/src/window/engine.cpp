@@ -130,6 +130,9 @@ std::vector<int64_t> time_values(const ArrayView& t) {
 namespace {
 
 using detail::encode_keys;
+using detail::is_int;
+using detail::Kind;
+using detail::kind_of;
 using detail::RowKeys;
 using detail::time_values;
 
@@ -227,9 +230,9 @@ class Outputs {
     table->buffers.emplace_back();
     for (size_t k = 0; k < columns_.size(); ++k) {
       Column& col = columns_[k];
-      const bool is_int = col.kind == Kind::count || col.kind == Kind::value_count;
+      const bool int_column = is_int(col.kind);
       auto d = std::make_unique<ArrayData>();
-      d->format = is_int ? "l" : "g";
+      d->format = int_column ? "l" : "g";
       d->name = "f" + std::to_string(k);
       d->length = n_;
       arrow::Buffer bits = arrow::Buffer::zeroed(static_cast<size_t>((n_ + 7) / 8));
@@ -240,7 +243,7 @@ class Outputs {
       for (int64_t p = 0; p < m_; ++p) {
         const int64_t row = row_of.empty() ? p : row_of[static_cast<size_t>(p)];
         const bool ok = col.valid[p] != 0;
-        if (is_int) {
+        if (int_column) {
           values.as<int64_t>()[row] = ok ? col.ints[p] : 0;
         } else {
           values.as<double>()[row] = ok ? col.doubles[p] : 0.0;
@@ -259,7 +262,6 @@ class Outputs {
   }
 
  private:
-  enum class Kind { count, value_count, sum, mean, min, max, last, std };
   struct Column {
     Kind kind;
     size_t source;  // value column
@@ -268,22 +270,10 @@ class Outputs {
     big_vector<double> doubles;
     big_vector<uint8_t> valid;
   };
-  static Kind kind_of(Agg a) {
-    switch (a) {
-      case Agg::count: return Kind::value_count;
-      case Agg::sum: return Kind::sum;
-      case Agg::mean: return Kind::mean;
-      case Agg::min: return Kind::min;
-      case Agg::max: return Kind::max;
-      case Agg::last: return Kind::last;
-      case Agg::std: return Kind::std;
-    }
-    return Kind::sum;
-  }
   void add_column(Kind kind, size_t source) {
     Column col{kind, source, {}, {}, {}};
     const auto m = static_cast<size_t>(m_);
-    if (kind == Kind::count || kind == Kind::value_count) {
+    if (is_int(kind)) {
       col.ints.resize(m);
     } else {
       col.doubles.resize(m);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "featforge/arrow/view.h"
+#include "featforge/window/engine.h"
 
 namespace featforge::window::detail {
 
@@ -27,5 +28,24 @@ struct RowKeys {
 
 // The time column as int64 (int32/date32 widened); no nulls allowed.
 [[nodiscard]] std::vector<int64_t> time_values(const arrow::ArrayView& t);
+
+// What an output column holds: the window's event count, or an aggregate of a value column.
+enum class Kind : uint8_t { count, value_count, sum, mean, min, max, last, std };
+
+[[nodiscard]] inline Kind kind_of(Agg a) noexcept {
+  switch (a) {
+    case Agg::count: return Kind::value_count;
+    case Agg::sum: return Kind::sum;
+    case Agg::mean: return Kind::mean;
+    case Agg::min: return Kind::min;
+    case Agg::max: return Kind::max;
+    case Agg::last: return Kind::last;
+    case Agg::std: return Kind::std;
+  }
+  return Kind::sum;
+}
+
+// Counts are int64 columns; every other output is float64.
+[[nodiscard]] inline bool is_int(Kind k) noexcept { return k == Kind::count || k == Kind::value_count; }
 
 }  // namespace featforge::window::detail

@@ -6,13 +6,6 @@ namespace featforge::window {
 
 namespace {
 constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
-
-// Neumaier's compensated addition: comp collects the rounding error of every step.
-inline void neumaier_add(double& sum, double& comp, double x) {
-  const double t = sum + x;
-  comp += std::fabs(sum) >= std::fabs(x) ? (sum - t) + x : (x - t) + sum;
-  sum = t;
-}
 }  // namespace
 
 KeyState::KeyState(const Layout& layout)
@@ -132,22 +125,9 @@ void KeyState::advance(int64_t t, const Layout& layout) {
 
 void KeyState::recompute_moments(size_t w, size_t c) {
   Accumulator& a = acc_[w * columns_ + c];
-  double sum = 0, comp = 0;
-  int64_t n = 0;
-  for (int64_t id = lo_[w]; id < hi_; ++id) {
-    if (!valid(id, c)) continue;
-    neumaier_add(sum, comp, value(id, c));
-    ++n;
-  }
-  const double mean = n > 0 ? (sum + comp) / static_cast<double>(n) : 0.0;
-  double m2 = 0, m2_comp = 0;
-  for (int64_t id = lo_[w]; id < hi_; ++id) {
-    if (!valid(id, c)) continue;
-    const double d = value(id, c) - mean;
-    neumaier_add(m2, m2_comp, d * d);
-  }
-  a.mean = mean;
-  a.m2 = m2 + m2_comp;
+  exact_moments(
+      lo_[w], hi_, [&](int64_t id) { return value(id, c); },
+      [&](int64_t id) { return valid(id, c); }, a.mean, a.m2);
   a.m2_peak = a.m2;
   a.dirty = false;
 }

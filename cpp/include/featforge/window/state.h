@@ -62,6 +62,39 @@ class IdQueue {
   size_t head_ = 0;
 };
 
+// Neumaier's compensated addition: comp collects the rounding error of every step. Both error
+// terms are computed so the compiler selects one without a branch (which operand is larger is
+// data-dependent). Shared by streaming and backfill, which must agree bit for bit.
+inline void neumaier_add(double& sum, double& comp, double x) noexcept {
+  const double t = sum + x;
+  const double if_sum_larger = (sum - t) + x;
+  const double if_x_larger = (x - t) + sum;
+  comp += std::fabs(sum) >= std::fabs(x) ? if_sum_larger : if_x_larger;
+  sum = t;
+}
+
+// The mean and M2 (sum of squared deviations) of the values at positions [lo, hi) for which
+// valid(p) holds, computed exactly enough to reset running moments: two compensated passes.
+template <class Index, class Value, class Valid>
+void exact_moments(Index lo, Index hi, const Value& value, const Valid& valid, double& mean,
+                   double& m2) {
+  double sum = 0, comp = 0;
+  int64_t n = 0;
+  for (Index p = lo; p < hi; ++p) {
+    if (!valid(p)) continue;
+    neumaier_add(sum, comp, value(p));
+    ++n;
+  }
+  mean = n > 0 ? (sum + comp) / static_cast<double>(n) : 0.0;
+  double squares = 0, squares_comp = 0;
+  for (Index p = lo; p < hi; ++p) {
+    if (!valid(p)) continue;
+    const double d = value(p) - mean;
+    neumaier_add(squares, squares_comp, d * d);
+  }
+  m2 = squares + squares_comp;
+}
+
 // Running aggregates of one value column over one window.
 struct Accumulator {
   int64_t n = 0;  // non-null values in the window
