@@ -75,10 +75,16 @@ class WindowSpec:
                         f"unknown aggregation {name!r} for {column!r}; "
                         f"expected one of {AGGREGATIONS}"
                     )
+            repeated = sorted({n for n in names if list(names).count(n) > 1})
+            if repeated:
+                raise ValueError(f"aggs[{column!r}] repeats {repeated}: output names must be unique")
         if isinstance(self.windows, (str, int)) or not self.windows:
             raise ValueError(f"windows must be a non-empty list, got {self.windows!r}")
         for w in self.windows:
             _parse_window(w, None)  # syntax check; units are checked against the data
+        repeated = sorted({str(w) for w in self.windows if self.labels().count(str(w)) > 1})
+        if repeated:
+            raise ValueError(f"windows repeat {repeated}: output names must be unique")
 
     def labels(self) -> list[str]:
         return [str(w) for w in self.windows]

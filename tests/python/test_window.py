@@ -115,6 +115,28 @@ def test_synthetic_string_and_composite_keys_with_dense_ties(closed):
     assert_matches(ours, oracle, spec.output_names())
 
 
+@pytest.mark.parametrize("closed", ["left", "both"])
+def test_many_unsorted_windows_and_several_columns(closed):
+    # Six windows (swept in two chunks of up to four), given out of length order; a column with
+    # nulls and one without, aggregations in differing orders; and counts alone.
+    table = synthetic()
+    rng = np.random.default_rng(5)
+    table = table.append_column("y", pa.array(rng.integers(-50, 50, size=table.num_rows)))
+    windows, periods = [7, 1, 50, 3, 20, 2], ["7i", "1i", "50i", "3i", "20i", "2i"]
+    spec = WindowSpec(
+        key="user",
+        time="ts",
+        aggs={"x": ["max", "mean", "count", "std"], "y": ["last", "sum", "min", "mean"]},
+        windows=windows,
+        closed=closed,
+    )
+    ours = window_features(table, spec)
+    assert_matches(ours, polars_oracle(table, spec, periods), spec.output_names())
+    counts = WindowSpec(key="user", time="ts", aggs={}, windows=windows, closed=closed)
+    ours = window_features(table, counts)
+    assert_matches(ours, polars_oracle(table, counts, periods), counts.output_names())
+
+
 def test_exact_single_value_windows_and_empty_windows():
     table = pa.table({"k": [1, 1, 1], "t": [0, 100, 200], "v": [0.1, 0.7, 1e17]})
     spec = WindowSpec(
@@ -155,6 +177,10 @@ def test_bad_specs_and_data():
         WindowSpec(key="k", time="t", aggs={}, windows=["1 fortnight"])
     with pytest.raises(ValueError, match="unknown aggregation 'median'"):
         WindowSpec(key="k", time="t", aggs={"v": ["median"]}, windows=[1])
+    with pytest.raises(ValueError, match="repeats"):
+        WindowSpec(key="k", time="t", aggs={"v": ["max", "sum", "max"]}, windows=[1])
+    with pytest.raises(ValueError, match="repeat"):
+        WindowSpec(key="k", time="t", aggs={}, windows=["1h", "1d", "1h"])
     with pytest.raises(ValueError, match="closed must be one of"):
         WindowSpec(key="k", time="t", aggs={}, windows=[1], closed="open")
     with pytest.raises(TypeError, match="value column 0 must be numeric"):

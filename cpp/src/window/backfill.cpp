@@ -183,215 +183,188 @@ using detail::is_int;
 using detail::Kind;
 using detail::kind_of;
 
-struct OutColumn {
-  Kind kind;
-  size_t source;  // value column
+// Which record slots one sweep writes per window, in this order: the window's event count (the
+// first sweep of a chunk of windows only), then the value column's sum, non-null count, min,
+// max, last and std, each only when some output reads it. Mean is not stored: finish divides
+// the sum by the count, as the sweep would have.
+struct SlotPlan {
+  bool count = false, sum = false, n = false, min = false, max = false, last = false,
+       std = false;
+  [[nodiscard]] size_t per_window() const {
+    return size_t{count} + sum + n + min + max + last + std;
+  }
+  // Offset of a slot within one window's slots.
+  [[nodiscard]] size_t offset(Kind kind) const {
+    size_t o = 0;
+    if (kind == Kind::count) return o;
+    o += count;
+    if (kind == Kind::sum) return o;
+    o += sum;
+    if (kind == Kind::value_count) return o;
+    o += n;
+    if (kind == Kind::min) return o;
+    o += min;
+    if (kind == Kind::max) return o;
+    o += max;
+    if (kind == Kind::last) return o;
+    o += last;
+    return o;  // std
+  }
 };
 
-// Features are first written as one record per position (every output column's 8 bytes side
-// by side: int64 counts, float64 aggregates), sequentially while sweeping a group; a single
-// pass over the input rows then reads each row's record and writes all output columns in order.
+// Every row's features are first written as one record (8-byte slots side by side: int64
+// counts, float64 aggregates) per position, sequentially while sweeping a group; a single pass
+// over the input rows then reads each row's record and writes all output columns in order.
 // Scattering each feature to its input row instead costs a cache miss per feature.
 struct Records {
-  size_t width;  // output columns
-  scratch_vector<uint64_t> slots;  // every slot is written by the sweep before finish reads it
-  Records(size_t columns, size_t positions) : width(columns), slots(columns * positions) {}
+  size_t width;  // slots
+  scratch_vector<uint64_t> slots;  // every slot is written by a sweep before finish reads it
+  Records(size_t width_, size_t positions) : width(width_), slots(width_ * positions) {}
   uint64_t* at(size_t position) { return slots.data() + position * width; }
+  [[nodiscard]] const uint64_t* at(size_t position) const { return slots.data() + position * width; }
 };
 
-// A slice of a group's runs of equal times (group-relative positions): run r is positions
-// [pos[r], pos[r + 1]), and window w sees events [lo_of(w)[r], hi[r]) for it.
-struct Runs {
-  std::vector<size_t> pos, hi, lo;  // lo: per window, then per run
-  [[nodiscard]] size_t size() const { return hi.size(); }
-  [[nodiscard]] const size_t* lo_of(size_t w) const { return lo.data() + w * size(); }
+// One group's positions as a sweep reads them: times, values and validity of one value column
+// (null for a count-only sweep), and where the group's records start.
+struct GroupView {
+  const int64_t* time;
+  size_t size;
+  const double* x;
+  const uint8_t* ok;
+  uint64_t* records;  // the group's first position's record
+  size_t width;
 };
 
-// Finds the runs starting in positions [from, n), at most `limit` of them; returns where the
-// next slice starts.
-size_t find_runs(const int64_t* time, size_t from, size_t n, size_t limit, Closed closed,
-                 Runs& runs) {
-  runs.pos.clear();
-  size_t p = from;
-  while (p < n && runs.pos.size() < limit) {
-    runs.pos.push_back(p);
-    const int64_t t = time[p];
-    do {
-      ++p;
-    } while (p < n && time[p] == t);
-  }
-  runs.pos.push_back(p);
-  // Events before the run's time enter its window, and those at its time too when the window
-  // includes its end.
-  const bool include_t = closed == Closed::right || closed == Closed::both;
-  const size_t count = runs.pos.size() - 1;
-  runs.hi.resize(count);
-  for (size_t r = 0; r < count; ++r) runs.hi[r] = include_t ? runs.pos[r + 1] : runs.pos[r];
-  return p;
-}
-
-// lo[w * size() + r] = the first event inside run r's window w: time >= start (> start when
-// the window excludes its start). Starts only grow, so each window's pointer only moves
-// forward; it is advanced by counting how many of the next eight times are still before the
-// start (independent loads and compares: one load latency per step, no mispredicted branch per
-// event), and the windows' pointers advance side by side so their chains overlap. `l` carries
-// the pointers from one slice to the next.
-void find_starts(const int64_t* time, const std::vector<int64_t>& lengths, Closed closed,
-                 Runs& runs, std::vector<size_t>& l) {
-  const bool include_start = closed == Closed::left || closed == Closed::both;
-  const int64_t exclusive = include_start ? 0 : 1;  // events with time < start + exclusive leave
-  const size_t count = runs.size(), windows = lengths.size();
-  runs.lo.resize(windows * count);
-  for (size_t r = 0; r < count; ++r) {
-    const size_t own = runs.pos[r];
-    for (size_t w = 0; w < windows; ++w) {
-      const int64_t start = time[own] - lengths[w] + exclusive;
-      // The run's own event has its time, which is >= start (length > 0): reads are clamped to
-      // it, so they stay inside the group and the pointer never passes pos[r] <= hi[r].
-      size_t at = l[w];
-      for (;;) {
-        size_t before = 0;
-        for (size_t k = 0; k < 8; ++k) before += time[std::min(at + k, own)] < start;
-        at += before;
-        if (before < 8) break;
-      }
-      l[w] = at;
-      runs.lo[w * count + r] = at;
-    }
-  }
-}
-
-// Which outputs a (window, value column) pair writes, as record columns (-1: not requested).
-// An aggregate requested twice for one column is written to every one of its columns.
-struct ColumnOutputs {
-  int64_t n = -1, sum = -1, mean = -1, min = -1, max = -1, last = -1, std = -1;
-  std::vector<std::pair<int64_t, int64_t>> copies;  // (from, to): repeated requests
-  [[nodiscard]] bool any() const {
-    return n >= 0 || sum >= 0 || mean >= 0 || min >= 0 || max >= 0 || last >= 0 || std >= 0;
-  }
-  void add(Kind kind, int64_t column) {
-    int64_t* at = nullptr;
-    switch (kind) {
-      case Kind::value_count: at = &n; break;
-      case Kind::sum: at = &sum; break;
-      case Kind::mean: at = &mean; break;
-      case Kind::min: at = &min; break;
-      case Kind::max: at = &max; break;
-      case Kind::last: at = &last; break;
-      case Kind::std: at = &std; break;
-      case Kind::count: return;
-    }
-    if (*at < 0) {
-      *at = column;
-    } else {
-      copies.emplace_back(*at, column);
-    }
-  }
-  // The running state each needs: bit 0 sum, 1 min, 2 max, 3 moments (std keeps min and max
-  // too: a window of equal values has a standard deviation of exactly 0).
-  [[nodiscard]] unsigned state_mask() const {
-    return (sum >= 0 || mean >= 0 ? 1u : 0u) | (min >= 0 || std >= 0 ? 2u : 0u) |
-           (max >= 0 || std >= 0 ? 4u : 0u) | (std >= 0 ? 8u : 0u);
-  }
-};
-
-// The sweep of up to four windows over one value column of one group, resumable slice by slice.
-// Events enter every window at the shared front pointer and leave each at its own back pointer;
-// each window's running aggregates see exactly the additions and removals KeyState::advance
-// makes, in the same order (so streaming gives the same bits). The windows advance side by side
-// so their dependency chains (a compensated sum is one long chain of floating-point adds)
-// overlap, and the aggregates kept are template flags, so each combination is a tight loop.
+// The sweep of up to four windows over one value column of one group, resumable from one slice
+// of positions to the next. Events enter every window at the shared front pointer and leave
+// each at its own back pointer, found while removing (the first event at or after the window's
+// start). Each window's running aggregates see exactly the additions and removals
+// KeyState::advance makes, in the same order, so streaming gives the same bits. The windows
+// advance side by side so their dependency chains (a compensated sum is one long chain of
+// floating-point adds) overlap, and the aggregates kept are template flags, so each combination
+// is a tight loop. Min and max use one monotonic queue per column shared by the windows: the
+// candidates of a shorter window are a suffix of the longest window's, so each window only
+// keeps its own head.
 class ColumnSweep {
  public:
   static constexpr size_t kMaxWindows = 4;
 
-  ColumnSweep(size_t windows, size_t max_group)
-      : windows_(windows), queues_(2 * windows * max_group), max_group_(max_group) {}
+  ColumnSweep(const std::vector<int64_t>& lengths, size_t w0, size_t windows, Closed closed,
+              const SlotPlan& plan, size_t begin, bool nulls, const AggFlags& flags,
+              size_t max_group)
+      : windows_(windows), plan_(plan), begin_(begin), per_window_(plan.per_window()) {
+    for (size_t w = 0; w < windows; ++w) {
+      length_[w] = lengths[w0 + w];
+      if (length_[w] > length_[longest_]) longest_ = w;
+    }
+    // Events before a row's time enter its window, and those at its time too when the window
+    // includes its end; events with time < start + exclusive have left it.
+    include_t_ = closed == Closed::right || closed == Closed::both;
+    exclusive_ = closed == Closed::left || closed == Closed::both ? 0 : 1;
+    mask_ = (nulls ? 16u : 0u) | (flags.sum ? 1u : 0u) | (flags.min ? 2u : 0u) |
+            (flags.max ? 4u : 0u) | (flags.std ? 8u : 0u);
+    if (flags.min) min_q_.resize(max_group);
+    if (flags.max) max_q_.resize(max_group);
+  }
 
   void start_group() {
     for (Window& a : acc_) a = Window{};
     newest_ = -1;
     h_ = 0;
+    min_tail_ = max_tail_ = 0;
   }
 
-  // lo[w] and want[w] are window w's starts (per run) and outputs.
-  void run(bool nulls, const double* x, const uint8_t* ok, const Runs& runs,
-           const size_t* const* lo, const ColumnOutputs* const* want, Records& records,
-           size_t first);
+  // Features of the rows at positions [from, to) of the group.
+  void run(const GroupView& g, size_t from, size_t to);
 
  private:
   struct Window {
-    int64_t n = 0;
+    int64_t n = 0;  // non-null values
     double sum = 0, comp = 0, mean = 0, m2 = 0, m2_peak = 0;
     bool dirty = false;
     size_t l = 0;  // events [l, h_) are in the window
-    size_t min_head = 0, min_tail = 0, max_head = 0, max_tail = 0;
+    size_t min_head = 0, max_head = 0;
   };
-  using RunFn = void (ColumnSweep::*)(const double*, const uint8_t*, const Runs&,
-                                      const size_t* const*, const ColumnOutputs* const*,
-                                      Records&, size_t);
+  using RunFn = void (ColumnSweep::*)(const GroupView&, size_t, size_t);
   template <size_t kW, size_t... kMasks>
   static constexpr std::array<RunFn, sizeof...(kMasks)> make_table(std::index_sequence<kMasks...>) {
     return {&ColumnSweep::run_as<kW, (kMasks & 16) != 0, (kMasks & 1) != 0, (kMasks & 2) != 0,
                                  (kMasks & 4) != 0, (kMasks & 8) != 0>...};
   }
 
-  size_t* min_q(size_t w) { return queues_.data() + (2 * w) * max_group_; }
-  size_t* max_q(size_t w) { return queues_.data() + (2 * w + 1) * max_group_; }
-  const size_t* min_q(size_t w) const { return queues_.data() + (2 * w) * max_group_; }
-  const size_t* max_q(size_t w) const { return queues_.data() + (2 * w + 1) * max_group_; }
-
   template <size_t kW, bool kNulls, bool kSum, bool kMin, bool kMax, bool kStd>
-  void run_as(const double* x, const uint8_t* ok, const Runs& runs, const size_t* const* lo,
-              const ColumnOutputs* const* want, Records& records, size_t first) {
-    for (size_t r = 0; r < runs.size(); ++r) {
-      for (const size_t hr = runs.hi[r]; h_ < hr; ++h_) {
-        if (kNulls && !ok[h_]) continue;
+  void run_as(const GroupView& g, size_t from, size_t to) {
+    const int64_t* time = g.time;
+    for (size_t p = from; p < to; ++p) {
+      const int64_t t = time[p];
+      uint64_t* rec = g.records + p * g.width + begin_;
+      if (p > 0 && time[p - 1] == t) {  // a tie: the same windows as the row before
+        std::memcpy(rec, rec - g.width, kW * per_window_ * sizeof(uint64_t));
+        continue;
+      }
+      size_t hi = p;
+      if (include_t_) {
+        do {
+          ++hi;
+        } while (hi < g.size && time[hi] == t);
+      }
+      for (; h_ < hi; ++h_) {
+        if (kNulls && !g.ok[h_]) continue;
         newest_ = static_cast<int64_t>(h_);
-        for (size_t w = 0; w < kW; ++w) add<kSum, kMin, kMax, kStd>(w, x, h_);
+        add<kW, kSum, kMin, kMax, kStd>(g.x, h_);
       }
       for (size_t w = 0; w < kW; ++w) {
         Window& a = acc_[w];
-        for (const size_t lr = lo[w][r]; a.l < lr; ++a.l) {
-          if (kNulls && !ok[a.l]) continue;
-          remove<kSum, kMin, kMax, kStd>(w, x, a.l);
+        // The run's own time is >= the start, so the pointer stops at p at the latest.
+        const int64_t start = t - length_[w] + exclusive_;
+        for (; time[a.l] < start; ++a.l) {
+          if (kNulls && !g.ok[a.l]) continue;
+          remove<kSum, kStd>(a, g.x, a.l);
         }
-        if (kStd && a.dirty) recompute<kNulls>(a, x, ok, lo[w][r], runs.hi[r]);
+        if constexpr (kMin) {
+          while (a.min_head < min_tail_ && min_q_[a.min_head] < a.l) ++a.min_head;
+        }
+        if constexpr (kMax) {
+          while (a.max_head < max_tail_ && max_q_[a.max_head] < a.l) ++a.max_head;
+        }
+        if (kStd && a.dirty) recompute<kNulls>(a, g.x, g.ok, a.l, hi);
       }
-      for (size_t w = 0; w < kW; ++w) {
-        write<kSum, kMin, kMax, kStd>(w, x, runs, lo[w][r], r, *want[w], records, first);
-      }
+      for (size_t w = 0; w < kW; ++w) write<kSum, kMin, kMax, kStd>(acc_[w], g.x, rec + w * per_window_);
     }
   }
 
-  template <bool kSum, bool kMin, bool kMax, bool kStd>
-  void add(size_t w, const double* x, size_t p) {
-    Window& a = acc_[w];
+  template <size_t kW, bool kSum, bool kMin, bool kMax, bool kStd>
+  void add(const double* x, size_t p) {
+    for (size_t w = 0; w < kW; ++w) ++acc_[w].n;
+    if constexpr (!kSum && !kMin && !kMax && !kStd) return;
     const double v = x[p];
-    ++a.n;
-    if constexpr (kSum) neumaier_add(a.sum, a.comp, v);
-    if constexpr (kStd) {
-      const double d = v - a.mean;
-      a.mean += d / static_cast<double>(a.n);
-      a.m2 += d * (v - a.mean);
-      a.m2_peak = std::max(a.m2_peak, a.m2);
+    for (size_t w = 0; w < kW; ++w) {
+      Window& a = acc_[w];
+      if constexpr (kSum) neumaier_add(a.sum, a.comp, v);
+      if constexpr (kStd) {
+        const double d = v - a.mean;
+        a.mean += d / static_cast<double>(a.n);
+        a.m2 += d * (v - a.mean);
+        a.m2_peak = std::max(a.m2_peak, a.m2);
+      }
     }
+    // Candidates no greater (no smaller) than v can never be a window's max (min) again.
     if constexpr (kMin) {
-      size_t* q = min_q(w);
-      while (a.min_tail > a.min_head && x[q[a.min_tail - 1]] >= v) --a.min_tail;
-      q[a.min_tail++] = p;
+      while (min_tail_ > acc_[longest_].min_head && x[min_q_[min_tail_ - 1]] >= v) --min_tail_;
+      for (size_t w = 0; w < kW; ++w) acc_[w].min_head = std::min(acc_[w].min_head, min_tail_);
+      min_q_[min_tail_++] = p;
     }
     if constexpr (kMax) {
-      size_t* q = max_q(w);
-      while (a.max_tail > a.max_head && x[q[a.max_tail - 1]] <= v) --a.max_tail;
-      q[a.max_tail++] = p;
+      while (max_tail_ > acc_[longest_].max_head && x[max_q_[max_tail_ - 1]] <= v) --max_tail_;
+      for (size_t w = 0; w < kW; ++w) acc_[w].max_head = std::min(acc_[w].max_head, max_tail_);
+      max_q_[max_tail_++] = p;
     }
   }
 
-  template <bool kSum, bool kMin, bool kMax, bool kStd>
-  void remove(size_t w, const double* x, size_t p) {
-    Window& a = acc_[w];
+  template <bool kSum, bool kStd>
+  void remove(Window& a, const double* x, size_t p) {
     --a.n;
+    if constexpr (!kSum && !kStd) return;
     if (a.n <= 1) {
       // What is left is exact: nothing, or the newest value added (eviction is oldest first).
       const double only = a.n == 1 ? x[newest_] : 0.0;
@@ -409,12 +382,6 @@ class ColumnSweep {
         if (a.m2 < 1e-4 * a.m2_peak) a.dirty = true;
       }
     }
-    if constexpr (kMin) {
-      if (a.min_tail > a.min_head && min_q(w)[a.min_head] == p) ++a.min_head;
-    }
-    if constexpr (kMax) {
-      if (a.max_tail > a.max_head && max_q(w)[a.max_head] == p) ++a.max_head;
-    }
   }
 
   // The window's moments recomputed exactly (as KeyState::recompute_moments).
@@ -427,69 +394,61 @@ class ColumnSweep {
     a.dirty = false;
   }
 
-  // Run r's features for window w (as KeyState::emit) into the record of its first position,
-  // then copied to the run's other positions (ties).
+  // One window's slots of a record (the values KeyState::emit gives).
   template <bool kSum, bool kMin, bool kMax, bool kStd>
-  void write(size_t w, const double* x, const Runs& runs, size_t lo, size_t r,
-             const ColumnOutputs& want, Records& records, size_t first) const {
-    const Window& a = acc_[w];
+  void write(const Window& a, const double* x, uint64_t* slot) const {
     const bool any = a.n > 0;
-    uint64_t* rec = records.at(first + runs.pos[r]);
-    auto put = [&](int64_t column, double v) {
-      if (column >= 0) rec[column] = std::bit_cast<uint64_t>(v);
-    };
-    if (want.n >= 0) rec[want.n] = static_cast<uint64_t>(a.n);
-    if constexpr (kSum) {
-      const double total = a.sum + a.comp;
-      put(want.sum, any ? total : 0.0);
-      put(want.mean, any ? total / static_cast<double>(a.n) : kNull);
+    auto put = [&](double v) { *slot++ = std::bit_cast<uint64_t>(v); };
+    if (plan_.count) *slot++ = static_cast<uint64_t>(h_ - a.l);
+    if constexpr (kSum) put(any ? a.sum + a.comp : 0.0);
+    if (plan_.n) *slot++ = static_cast<uint64_t>(a.n);
+    if constexpr (kMin) {
+      if (plan_.min) put(any ? x[min_q_[a.min_head]] : kNull);
     }
-    if constexpr (kMin) put(want.min, any ? x[min_q(w)[a.min_head]] : kNull);
-    if constexpr (kMax) put(want.max, any ? x[max_q(w)[a.max_head]] : kNull);
-    if (want.last >= 0) {
-      put(want.last, newest_ >= 0 && static_cast<size_t>(newest_) >= lo ? x[newest_] : kNull);
+    if constexpr (kMax) {
+      if (plan_.max) put(any ? x[max_q_[a.max_head]] : kNull);
     }
+    if (plan_.last) put(newest_ >= 0 && static_cast<size_t>(newest_) >= a.l ? x[newest_] : kNull);
     if constexpr (kStd) {
       double v = kNull;
       if (a.n >= 2) {
-        const bool constant = x[min_q(w)[a.min_head]] == x[max_q(w)[a.max_head]];
+        const bool constant = x[min_q_[a.min_head]] == x[max_q_[a.max_head]];
         v = constant ? 0.0 : std::sqrt(std::max(a.m2, 0.0) / static_cast<double>(a.n - 1));
       }
-      put(want.std, v);
-    }
-    for (const auto& [from, to] : want.copies) rec[to] = rec[from];
-    const size_t ties = runs.pos[r + 1] - runs.pos[r];
-    if (ties > 1) {
-      const int64_t columns[] = {want.n, want.sum, want.mean, want.min, want.max, want.last, want.std};
-      for (size_t t = 1; t < ties; ++t) {
-        uint64_t* other = records.at(first + runs.pos[r] + t);
-        for (int64_t column : columns) {
-          if (column >= 0) other[column] = rec[column];
-        }
-        for (const auto& [from, to] : want.copies) other[to] = rec[from];
-      }
+      put(v);
     }
   }
 
   size_t windows_;
+  SlotPlan plan_;
+  size_t begin_, per_window_;  // this sweep's first slot in a record; slots per window
+  std::array<int64_t, kMaxWindows> length_{};
+  size_t longest_ = 0;  // its pointer trails every other window's
+  bool include_t_ = false;
+  int64_t exclusive_ = 0;
+  unsigned mask_ = 0;
   std::array<Window, kMaxWindows> acc_{};
   int64_t newest_ = -1;  // newest position added with a valid value
-  size_t h_ = 0;
-  // Monotonic queues of positions, two per window: a group pushes at most once per event, so
-  // arrays of the largest group's size hold them and head/tail only move forward in a group.
-  std::vector<size_t> queues_;
-  size_t max_group_;
+  size_t h_ = 0;         // events [.., h_) have been added
+  // Monotonic queues of positions (min: increasing values, max: decreasing): a group pushes at
+  // most once per event, so arrays of the largest group's size hold them.
+  scratch_vector<size_t> min_q_, max_q_;
+  size_t min_tail_ = 0, max_tail_ = 0;
 };
 
-void ColumnSweep::run(bool nulls, const double* x, const uint8_t* ok, const Runs& runs,
-                      const size_t* const* lo, const ColumnOutputs* const* want,
-                      Records& records, size_t first) {
+void ColumnSweep::run(const GroupView& g, size_t from, size_t to) {
   static constexpr std::array<std::array<RunFn, 32>, kMaxWindows> kRuns = {
       make_table<1>(std::make_index_sequence<32>{}), make_table<2>(std::make_index_sequence<32>{}),
       make_table<3>(std::make_index_sequence<32>{}), make_table<4>(std::make_index_sequence<32>{})};
-  const unsigned mask = (nulls ? 16u : 0u) | want[0]->state_mask();
-  (this->*kRuns[windows_ - 1][mask])(x, ok, runs, lo, want, records, first);
+  (this->*kRuns[windows_ - 1][mask_])(g, from, to);
 }
+
+// How finish makes one output column from a record.
+struct OutColumn {
+  Kind kind;
+  size_t slot;
+  size_t divisor;  // mean: the slot of the count to divide the sum by
+};
 
 // Output values are written once and not read again here: non-temporal stores skip reading
 // each destination line into the cache first (64 consecutive values fill whole lines).
@@ -505,9 +464,9 @@ inline void stream_fence() {}
 
 // The output table: one pass over the input rows reads each row's record and appends every
 // column's value and validity bit. Rows with a null key and NaN results are null (value 0).
-arrow::OwnedArray finish(const std::vector<OutColumn>& outs, Records& records,
-                         const Groups& groups) {
-  const auto n = static_cast<int64_t>(groups.pos_of.size());
+arrow::OwnedArray finish(const std::vector<OutColumn>& outs, const Records& records,
+                         const scratch_vector<int64_t>& positions) {
+  const auto n = static_cast<int64_t>(positions.size());
   const size_t k_cols = outs.size();
   std::vector<arrow::Buffer> values, bits;
   std::vector<int64_t> nulls(k_cols, 0);
@@ -515,20 +474,13 @@ arrow::OwnedArray finish(const std::vector<OutColumn>& outs, Records& records,
     values.emplace_back(static_cast<size_t>(n) * 8);
     bits.emplace_back(static_cast<size_t>((n + 7) / 8));
   }
-  std::vector<uint64_t*> value_out(k_cols);
-  std::vector<uint8_t*> bits_out(k_cols);
-  std::vector<uint8_t> int_column(k_cols);
-  for (size_t k = 0; k < k_cols; ++k) {
-    value_out[k] = values[k].as<uint64_t>();
-    bits_out[k] = bits[k].data();
-    int_column[k] = is_int(outs[k].kind);
-  }
   // Blocks of 64 rows: their records are gathered once (prefetched a block ahead), then each
   // column's 64 values are written and its 64 validity bits stored as one word.
-  const int64_t* pos_of = groups.pos_of.data();
+  const int64_t* pos_of = positions.data();
+  const size_t width = records.width;
   constexpr int64_t kBlock = 64;
   const uint64_t* block[kBlock];
-  const std::vector<uint64_t> no_record(k_cols, 0);  // rows with a null key read zeros (null)
+  const std::vector<uint64_t> no_record(width, 0);  // rows with a null key read zeros (null)
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t rows = std::min(kBlock, n - b);
     for (int64_t j = 0; j < rows; ++j) {
@@ -537,7 +489,7 @@ arrow::OwnedArray finish(const std::vector<OutColumn>& outs, Records& records,
       if (b + kBlock + j < n && pos_of[b + kBlock + j] >= 0) {
         const uint64_t* ahead = records.at(static_cast<size_t>(pos_of[b + kBlock + j]));
         __builtin_prefetch(ahead);
-        __builtin_prefetch(ahead + k_cols - 1);
+        __builtin_prefetch(ahead + width - 1);
       }
     }
     uint64_t has_key = 0;
@@ -546,22 +498,33 @@ arrow::OwnedArray finish(const std::vector<OutColumn>& outs, Records& records,
       if (block[j] == nullptr) block[j] = no_record.data();
     }
     for (size_t k = 0; k < k_cols; ++k) {
-      uint64_t* dst = value_out[k] + b;
+      const OutColumn& out = outs[k];
+      uint64_t* dst = values[k].as<uint64_t>() + b;
+      const size_t s = out.slot;
       uint64_t valid = has_key;
-      if (int_column[k]) {
-        for (int64_t j = 0; j < rows; ++j) stream_store(dst + j, block[j][k]);
+      if (is_int(out.kind)) {
+        for (int64_t j = 0; j < rows; ++j) stream_store(dst + j, block[j][s]);
       } else {
         uint64_t not_nan = 0;
-        for (int64_t j = 0; j < rows; ++j) {
+        auto put = [&](int64_t j, double v) {
           // NaN marks null (so a NaN input value is null too); a null's value is 0.
-          const uint64_t x = block[j][k];
-          const bool number = !std::isnan(std::bit_cast<double>(x));
-          stream_store(dst + j, number ? x : 0);
+          const bool number = !std::isnan(v);
+          stream_store(dst + j, number ? std::bit_cast<uint64_t>(v) : 0);
           not_nan |= static_cast<uint64_t>(number) << j;
+        };
+        if (out.kind == Kind::mean) {
+          const size_t d = out.divisor;
+          for (int64_t j = 0; j < rows; ++j) {
+            const auto count = static_cast<int64_t>(block[j][d]);
+            put(j, count > 0 ? std::bit_cast<double>(block[j][s]) / static_cast<double>(count)
+                             : kNull);
+          }
+        } else {
+          for (int64_t j = 0; j < rows; ++j) put(j, std::bit_cast<double>(block[j][s]));
         }
         valid &= not_nan;
       }
-      std::memcpy(bits_out[k] + b / 8, &valid, static_cast<size_t>((rows + 7) / 8));
+      std::memcpy(bits[k].data() + b / 8, &valid, static_cast<size_t>((rows + 7) / 8));
       nulls[k] += rows - std::popcount(valid);
     }
   }
@@ -572,7 +535,7 @@ arrow::OwnedArray finish(const std::vector<OutColumn>& outs, Records& records,
   table->buffers.emplace_back();
   for (size_t k = 0; k < k_cols; ++k) {
     auto d = std::make_unique<arrow::ArrayData>();
-    d->format = int_column[k] ? "l" : "g";
+    d->format = is_int(outs[k].kind) ? "l" : "g";
     d->name = "f" + std::to_string(k);
     d->length = n;
     d->null_count = nulls[k];
@@ -583,41 +546,105 @@ arrow::OwnedArray finish(const std::vector<OutColumn>& outs, Records& records,
   return arrow::export_array(std::move(table));
 }
 
+template <class T>
+void release(scratch_vector<T>& v) {
+  scratch_vector<T>().swap(v);
+}
+
 }  // namespace
 
 arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& time,
                            const std::vector<ArrayView>& values, const Spec& spec) {
   const int64_t n = time.length();
-  const std::vector<int64_t> t = detail::time_values(time);
   int64_t n_groups = 0;
-  const big_vector<int64_t> group = group_ids(keys, n, n_groups);
-  const Groups groups = group_rows(group, n_groups, t);
+  Groups groups;
+  {
+    const std::vector<int64_t> t = detail::time_values(time);
+    const big_vector<int64_t> group = group_ids(keys, n, n_groups);
+    groups = group_rows(group, n_groups, t);
+  }  // scratch freed as soon as it is done with, for the next arrays to reuse
   std::vector<Gathered> columns;
   for (size_t c = 0; c < values.size(); ++c) columns.push_back(gather(values[c], groups.row_of, c, n));
-
-  // Output columns in the order the Python layer names them: per window, the event count and
-  // then every requested aggregate of every value column.
-  const size_t windows = spec.layout.windows.size();
-  std::vector<OutColumn> outs;
-  for (size_t w = 0; w < windows; ++w) {
-    outs.push_back({Kind::count, 0});
-    for (size_t c = 0; c < spec.aggs.size(); ++c) {
-      for (Agg a : spec.aggs[c]) outs.push_back({kind_of(a), c});
-    }
-  }
-  const size_t per_window = outs.size() / windows;
-  Records records(outs.size(), groups.row_of.size());
-
-  // What each (window, value column) writes, from the record columns laid out above.
-  std::vector<ColumnOutputs> wants(windows * columns.size());
-  for (size_t w = 0; w < windows; ++w) {
-    for (size_t k = w * per_window + 1; k < (w + 1) * per_window; ++k) {
-      wants[w * columns.size() + outs[k].source].add(outs[k].kind, static_cast<int64_t>(k));
-    }
-  }
+  release(groups.row_of);
   std::vector<bool> has_nulls(columns.size());
   for (size_t c = 0; c < columns.size(); ++c) {
     has_nulls[c] = std::find(columns[c].ok.begin(), columns[c].ok.end(), 0) != columns[c].ok.end();
+  }
+
+  // Sweeps: per chunk of up to four windows, one per value column with requested aggregates
+  // (or a single count-only one); the chunk's first sweep writes its windows' counts. Each
+  // sweep owns consecutive record slots.
+  const Layout& layout = spec.layout;
+  const size_t windows = layout.windows.size();
+  const size_t chunks = (windows + ColumnSweep::kMaxWindows - 1) / ColumnSweep::kMaxWindows;
+  constexpr size_t kNoColumn = std::numeric_limits<size_t>::max();
+  struct Planned {
+    size_t chunk, column, begin;
+    SlotPlan plan;
+  };
+  std::vector<Planned> planned;
+  size_t width = 0;
+  for (size_t chunk = 0; chunk < chunks; ++chunk) {
+    const size_t in_chunk =
+        std::min(ColumnSweep::kMaxWindows, windows - chunk * ColumnSweep::kMaxWindows);
+    const size_t first = planned.size();
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (spec.aggs[c].empty()) continue;
+      SlotPlan plan;
+      plan.count = planned.size() == first;
+      for (Agg a : spec.aggs[c]) {
+        switch (kind_of(a)) {
+          case Kind::sum:
+          case Kind::mean: plan.sum = true; break;
+          case Kind::value_count: plan.n = true; break;
+          case Kind::min: plan.min = true; break;
+          case Kind::max: plan.max = true; break;
+          case Kind::last: plan.last = true; break;
+          case Kind::std: plan.std = true; break;
+          case Kind::count: break;
+        }
+      }
+      // Without nulls the non-null count is the event count; with them mean needs its own.
+      plan.n = has_nulls[c] && (plan.n || plan.sum);
+      planned.push_back({chunk, c, width, plan});
+      width += in_chunk * plan.per_window();
+    }
+    if (planned.size() == first) {
+      SlotPlan plan;
+      plan.count = true;
+      planned.push_back({chunk, kNoColumn, width, plan});
+      width += in_chunk;
+    }
+  }
+
+  // Output columns in the order the Python layer names them: per window, the event count and
+  // then every requested aggregate of every value column, each read from its sweep's slots.
+  std::vector<OutColumn> outs;
+  for (size_t w = 0; w < windows; ++w) {
+    const size_t chunk = w / ColumnSweep::kMaxWindows, in_chunk = w % ColumnSweep::kMaxWindows;
+    auto slot = [&](size_t column, Kind kind) {
+      for (const Planned& s : planned) {
+        if (s.chunk == chunk && (column == kNoColumn || s.column == column)) {
+          return s.begin + in_chunk * s.plan.per_window() + s.plan.offset(kind);
+        }
+      }
+      throw std::logic_error("window backfill: no sweep writes this output");
+    };
+    const size_t count_slot = slot(kNoColumn, Kind::count);
+    outs.push_back({Kind::count, count_slot, 0});
+    for (size_t c = 0; c < spec.aggs.size(); ++c) {
+      const size_t n_slot = has_nulls[c] ? slot(c, Kind::value_count) : count_slot;
+      for (Agg a : spec.aggs[c]) {
+        const Kind kind = kind_of(a);
+        if (kind == Kind::value_count) {
+          outs.push_back({kind, n_slot, 0});
+        } else if (kind == Kind::mean) {
+          outs.push_back({kind, slot(c, Kind::sum), n_slot});
+        } else {
+          outs.push_back({kind, slot(c, kind), 0});
+        }
+      }
+    }
   }
 
   size_t max_group = 0;
@@ -625,58 +652,41 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
     max_group = std::max(max_group, static_cast<size_t>(groups.start[static_cast<size_t>(g) + 1] -
                                                         groups.start[static_cast<size_t>(g)]));
   }
-  // A long group is swept in slices of runs, every window and column over one slice before the
-  // next, so the slice's records stay in cache while they are filled in. Windows are swept in
-  // chunks of up to four per value column.
-  constexpr size_t kSliceRuns = 2048;
-  const size_t chunks = (windows + ColumnSweep::kMaxWindows - 1) / ColumnSweep::kMaxWindows;
-  std::vector<ColumnSweep> sweeps;  // per value column, per chunk of windows
-  for (size_t c = 0; c < columns.size(); ++c) {
-    for (size_t chunk = 0; chunk < chunks; ++chunk) {
-      const size_t in_chunk =
-          std::min(ColumnSweep::kMaxWindows, windows - chunk * ColumnSweep::kMaxWindows);
-      sweeps.emplace_back(in_chunk, wants[c].any() ? max_group : 0);
-    }
+  std::vector<ColumnSweep> sweeps;
+  for (const Planned& s : planned) {
+    const size_t w0 = s.chunk * ColumnSweep::kMaxWindows;
+    const bool has_column = s.column != kNoColumn;
+    sweeps.emplace_back(layout.windows, w0, std::min(ColumnSweep::kMaxWindows, windows - w0),
+                        layout.closed, s.plan, s.begin, has_column && has_nulls[s.column],
+                        has_column ? layout.columns[s.column] : AggFlags{}, max_group);
   }
-  std::vector<size_t> window_l(windows);
-  Runs runs;
+
+  // A long group is swept in slices of positions, every sweep over one slice before the next,
+  // so the slice's records stay in cache while they are filled in.
+  Records records(width, groups.time.size());
+  constexpr size_t kSlice = 4096;
   for (int64_t g = 0; g < n_groups; ++g) {
     const auto first = static_cast<size_t>(groups.start[static_cast<size_t>(g)]);
     const size_t size = static_cast<size_t>(groups.start[static_cast<size_t>(g) + 1]) - first;
-    const int64_t* times = groups.time.data() + first;
     for (ColumnSweep& sweep : sweeps) sweep.start_group();
-    std::fill(window_l.begin(), window_l.end(), 0);
-    for (size_t from = 0; from < size;) {
-      from = find_runs(times, from, size, kSliceRuns, spec.layout.closed, runs);
-      find_starts(times, spec.layout.windows, spec.layout.closed, runs, window_l);
-      for (size_t w = 0; w < windows; ++w) {
-        const size_t* lo = runs.lo_of(w);
-        const size_t count_column = w * per_window;
-        for (size_t r = 0; r < runs.size(); ++r) {
-          const auto count = static_cast<uint64_t>(runs.hi[r] - lo[r]);
-          for (size_t p = runs.pos[r]; p < runs.pos[r + 1]; ++p) {
-            records.at(first + p)[count_column] = count;
-          }
-        }
-      }
-      for (size_t c = 0; c < columns.size(); ++c) {
-        if (!wants[c].any()) continue;
-        for (size_t chunk = 0; chunk < chunks; ++chunk) {
-          const size_t* lo[ColumnSweep::kMaxWindows];
-          const ColumnOutputs* want[ColumnSweep::kMaxWindows];
-          const size_t w0 = chunk * ColumnSweep::kMaxWindows;
-          for (size_t k = 0; k < ColumnSweep::kMaxWindows && w0 + k < windows; ++k) {
-            lo[k] = runs.lo_of(w0 + k);
-            want[k] = &wants[(w0 + k) * columns.size() + c];
-          }
-          sweeps[c * chunks + chunk].run(has_nulls[c], columns[c].x.data() + first,
-                                         columns[c].ok.data() + first, runs, lo, want, records,
-                                         first);
-        }
+    for (size_t from = 0; from < size; from += kSlice) {
+      const size_t to = std::min(size, from + kSlice);
+      for (size_t k = 0; k < sweeps.size(); ++k) {
+        const size_t c = planned[k].column;
+        const bool has_column = c != kNoColumn;
+        const GroupView view{groups.time.data() + first,
+                             size,
+                             has_column ? columns[c].x.data() + first : nullptr,
+                             has_column ? columns[c].ok.data() + first : nullptr,
+                             records.at(first),
+                             width};
+        sweeps[k].run(view, from, to);
       }
     }
   }
-  return finish(outs, records, groups);
+  columns.clear();
+  release(groups.time);
+  return finish(outs, records, groups.pos_of);
 }
 
 }  // namespace featforge::window
