@@ -183,45 +183,47 @@ using detail::is_int;
 using detail::Kind;
 using detail::kind_of;
 
-// Which record slots one sweep writes per window, in this order: the window's event count (the
-// first sweep of a chunk of windows only), then the value column's sum, non-null count, min,
-// max, last and std, each only when some output reads it. Mean is not stored: finish divides
-// the sum by the count, as the sweep would have.
+// What one sweep writes per window into a record: counts as 32-bit slots (the window's event
+// count, by the first sweep of a chunk of windows only, then the value column's non-null count
+// when an output needs it) and aggregates as 64-bit slots (sum, min, max, last, std, each only
+// when some output reads it). Mean is not stored: finish divides the sum by the count, as the
+// sweep would have.
 struct SlotPlan {
-  bool count = false, sum = false, n = false, min = false, max = false, last = false,
-       std = false;
-  [[nodiscard]] size_t per_window() const {
-    return size_t{count} + sum + n + min + max + last + std;
-  }
-  // Offset of a slot within one window's slots.
-  [[nodiscard]] size_t offset(Kind kind) const {
-    size_t o = 0;
-    if (kind == Kind::count) return o;
-    o += count;
-    if (kind == Kind::sum) return o;
-    o += sum;
-    if (kind == Kind::value_count) return o;
-    o += n;
-    if (kind == Kind::min) return o;
-    o += min;
-    if (kind == Kind::max) return o;
-    o += max;
-    if (kind == Kind::last) return o;
-    o += last;
-    return o;  // std
+  bool count = false, n = false;
+  bool sum = false, min = false, max = false, last = false, std = false;
+  [[nodiscard]] size_t counts() const { return size_t{count} + n; }
+  [[nodiscard]] size_t values() const { return size_t{sum} + min + max + last + std; }
+  // Index of an output's slot among one window's counts or values.
+  [[nodiscard]] size_t index(Kind kind) const {
+    switch (kind) {
+      case Kind::count: return 0;
+      case Kind::value_count: return size_t{count};
+      case Kind::sum:
+      case Kind::mean: return 0;
+      case Kind::min: return size_t{sum};
+      case Kind::max: return size_t{sum} + min;
+      case Kind::last: return size_t{sum} + min + max;
+      case Kind::std: return size_t{sum} + min + max + last;
+    }
+    return 0;
   }
 };
 
-// Every row's features are first written as one record (8-byte slots side by side: int64
-// counts, float64 aggregates) per position, sequentially while sweeping a group; a single pass
-// over the input rows then reads each row's record and writes all output columns in order.
-// Scattering each feature to its input row instead costs a cache miss per feature.
+// Every row's features are first written as one record per position, sequentially while
+// sweeping a group: all 32-bit counts, then all 64-bit aggregates. A single pass over the
+// input rows then reads each row's record and writes all output columns in order (scattering
+// each feature to its input row instead costs a cache miss per feature). Records of up to 64
+// bytes are padded to a power of two, so reading one touches a single cache line.
 struct Records {
-  size_t width;  // slots
+  size_t stride;  // bytes
   scratch_vector<uint64_t> slots;  // every slot is written by a sweep before finish reads it
-  Records(size_t width_, size_t positions) : width(width_), slots(width_ * positions) {}
-  uint64_t* at(size_t position) { return slots.data() + position * width; }
-  [[nodiscard]] const uint64_t* at(size_t position) const { return slots.data() + position * width; }
+  Records(size_t bytes, size_t positions)
+      : stride(bytes <= 64 ? std::bit_ceil(std::max<size_t>(bytes, 8)) : bytes),
+        slots(stride / 8 * positions) {}
+  uint8_t* at(size_t position) { return reinterpret_cast<uint8_t*>(slots.data()) + position * stride; }
+  [[nodiscard]] const uint8_t* at(size_t position) const {
+    return reinterpret_cast<const uint8_t*>(slots.data()) + position * stride;
+  }
 };
 
 // One group's positions as a sweep reads them: times, values and validity of one value column
@@ -231,8 +233,8 @@ struct GroupView {
   size_t size;
   const double* x;
   const uint8_t* ok;
-  uint64_t* records;  // the group's first position's record
-  size_t width;
+  uint8_t* records;  // the group's first position's record
+  size_t stride;
 };
 
 // The sweep of up to four windows over one value column of one group, resumable from one slice
@@ -250,9 +252,9 @@ class ColumnSweep {
   static constexpr size_t kMaxWindows = 4;
 
   ColumnSweep(const std::vector<int64_t>& lengths, size_t w0, size_t windows, Closed closed,
-              const SlotPlan& plan, size_t begin, bool nulls, const AggFlags& flags,
-              size_t max_group)
-      : windows_(windows), plan_(plan), begin_(begin), per_window_(plan.per_window()) {
+              const SlotPlan& plan, size_t counts_at, size_t values_at, bool nulls,
+              const AggFlags& flags, size_t max_group)
+      : windows_(windows), plan_(plan), counts_at_(counts_at), values_at_(values_at) {
     for (size_t w = 0; w < windows; ++w) {
       length_[w] = lengths[w0 + w];
       if (length_[w] > length_[longest_]) longest_ = w;
@@ -297,9 +299,12 @@ class ColumnSweep {
     const int64_t* time = g.time;
     for (size_t p = from; p < to; ++p) {
       const int64_t t = time[p];
-      uint64_t* rec = g.records + p * g.width + begin_;
+      uint8_t* rec = g.records + p * g.stride;
+      uint32_t* counts = reinterpret_cast<uint32_t*>(rec + counts_at_);
+      uint64_t* values = reinterpret_cast<uint64_t*>(rec + values_at_);
       if (p > 0 && time[p - 1] == t) {  // a tie: the same windows as the row before
-        std::memcpy(rec, rec - g.width, kW * per_window_ * sizeof(uint64_t));
+        std::memcpy(counts, rec - g.stride + counts_at_, kW * plan_.counts() * 4);
+        std::memcpy(values, rec - g.stride + values_at_, kW * plan_.values() * 8);
         continue;
       }
       size_t hi = p;
@@ -319,17 +324,14 @@ class ColumnSweep {
         const int64_t start = t - length_[w] + exclusive_;
         for (; time[a.l] < start; ++a.l) {
           if (kNulls && !g.ok[a.l]) continue;
-          remove<kSum, kStd>(a, g.x, a.l);
-        }
-        if constexpr (kMin) {
-          while (a.min_head < min_tail_ && min_q_[a.min_head] < a.l) ++a.min_head;
-        }
-        if constexpr (kMax) {
-          while (a.max_head < max_tail_ && max_q_[a.max_head] < a.l) ++a.max_head;
+          remove<kSum, kMin, kMax, kStd>(a, g.x, a.l);
         }
         if (kStd && a.dirty) recompute<kNulls>(a, g.x, g.ok, a.l, hi);
       }
-      for (size_t w = 0; w < kW; ++w) write<kSum, kMin, kMax, kStd>(acc_[w], g.x, rec + w * per_window_);
+      for (size_t w = 0; w < kW; ++w) {
+        write<kSum, kMin, kMax, kStd>(acc_[w], g.x, counts + w * plan_.counts(),
+                                      values + w * plan_.values());
+      }
     }
   }
 
@@ -361,8 +363,12 @@ class ColumnSweep {
     }
   }
 
-  template <bool kSum, bool kStd>
+  template <bool kSum, bool kMin, bool kMax, bool kStd>
   void remove(Window& a, const double* x, size_t p) {
+    // p held a value of the window, so its queues are not empty: the front leaves if it is p
+    // (without a branch: whether it is depends on the data).
+    if constexpr (kMin) a.min_head += min_q_[a.min_head] == p;
+    if constexpr (kMax) a.max_head += max_q_[a.max_head] == p;
     --a.n;
     if constexpr (!kSum && !kStd) return;
     if (a.n <= 1) {
@@ -396,12 +402,12 @@ class ColumnSweep {
 
   // One window's slots of a record (the values KeyState::emit gives).
   template <bool kSum, bool kMin, bool kMax, bool kStd>
-  void write(const Window& a, const double* x, uint64_t* slot) const {
+  void write(const Window& a, const double* x, uint32_t* count, uint64_t* slot) const {
     const bool any = a.n > 0;
     auto put = [&](double v) { *slot++ = std::bit_cast<uint64_t>(v); };
-    if (plan_.count) *slot++ = static_cast<uint64_t>(h_ - a.l);
+    if (plan_.count) *count++ = static_cast<uint32_t>(h_ - a.l);
+    if (plan_.n) *count++ = static_cast<uint32_t>(a.n);
     if constexpr (kSum) put(any ? a.sum + a.comp : 0.0);
-    if (plan_.n) *slot++ = static_cast<uint64_t>(a.n);
     if constexpr (kMin) {
       if (plan_.min) put(any ? x[min_q_[a.min_head]] : kNull);
     }
@@ -421,7 +427,7 @@ class ColumnSweep {
 
   size_t windows_;
   SlotPlan plan_;
-  size_t begin_, per_window_;  // this sweep's first slot in a record; slots per window
+  size_t counts_at_, values_at_;  // byte offsets of this sweep's slots in a record
   std::array<int64_t, kMaxWindows> length_{};
   size_t longest_ = 0;  // its pointer trails every other window's
   bool include_t_ = false;
@@ -446,8 +452,8 @@ void ColumnSweep::run(const GroupView& g, size_t from, size_t to) {
 // How finish makes one output column from a record.
 struct OutColumn {
   Kind kind;
-  size_t slot;
-  size_t divisor;  // mean: the slot of the count to divide the sum by
+  size_t at;       // byte offset of its slot in a record
+  size_t divisor;  // mean: byte offset of the count to divide the sum by
 };
 
 // Output values are written once and not read again here: non-temporal stores skip reading
@@ -477,33 +483,38 @@ arrow::OwnedArray finish(const std::vector<OutColumn>& outs, const Records& reco
   // Blocks of 64 rows: their records are gathered once (prefetched a block ahead), then each
   // column's 64 values are written and its 64 validity bits stored as one word.
   const int64_t* pos_of = positions.data();
-  const size_t width = records.width;
+  const size_t stride = records.stride;
   constexpr int64_t kBlock = 64;
-  const uint64_t* block[kBlock];
-  const std::vector<uint64_t> no_record(width, 0);  // rows with a null key read zeros (null)
+  const uint8_t* block[kBlock];
+  const std::vector<uint64_t> zeros(stride / 8, 0);  // rows with a null key read zeros (null)
+  const auto* no_record = reinterpret_cast<const uint8_t*>(zeros.data());
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t rows = std::min(kBlock, n - b);
     for (int64_t j = 0; j < rows; ++j) {
       const int64_t p = pos_of[b + j];
       block[j] = p >= 0 ? records.at(static_cast<size_t>(p)) : nullptr;
       if (b + kBlock + j < n && pos_of[b + kBlock + j] >= 0) {
-        const uint64_t* ahead = records.at(static_cast<size_t>(pos_of[b + kBlock + j]));
+        const uint8_t* ahead = records.at(static_cast<size_t>(pos_of[b + kBlock + j]));
         __builtin_prefetch(ahead);
-        __builtin_prefetch(ahead + width - 1);
+        if (stride > 64) __builtin_prefetch(ahead + stride - 1);
       }
     }
     uint64_t has_key = 0;
     for (int64_t j = 0; j < rows; ++j) has_key |= static_cast<uint64_t>(block[j] != nullptr) << j;
     for (int64_t j = 0; j < rows; ++j) {
-      if (block[j] == nullptr) block[j] = no_record.data();
+      if (block[j] == nullptr) block[j] = no_record;
     }
     for (size_t k = 0; k < k_cols; ++k) {
       const OutColumn& out = outs[k];
       uint64_t* dst = values[k].as<uint64_t>() + b;
-      const size_t s = out.slot;
+      const size_t at = out.at;
+      auto count = [&](int64_t j, size_t offset) {
+        return *reinterpret_cast<const uint32_t*>(block[j] + offset);
+      };
+      auto value = [&](int64_t j) { return *reinterpret_cast<const double*>(block[j] + at); };
       uint64_t valid = has_key;
       if (is_int(out.kind)) {
-        for (int64_t j = 0; j < rows; ++j) stream_store(dst + j, block[j][s]);
+        for (int64_t j = 0; j < rows; ++j) stream_store(dst + j, count(j, at));
       } else {
         uint64_t not_nan = 0;
         auto put = [&](int64_t j, double v) {
@@ -515,12 +526,11 @@ arrow::OwnedArray finish(const std::vector<OutColumn>& outs, const Records& reco
         if (out.kind == Kind::mean) {
           const size_t d = out.divisor;
           for (int64_t j = 0; j < rows; ++j) {
-            const auto count = static_cast<int64_t>(block[j][d]);
-            put(j, count > 0 ? std::bit_cast<double>(block[j][s]) / static_cast<double>(count)
-                             : kNull);
+            const uint32_t divisor = count(j, d);
+            put(j, divisor > 0 ? value(j) / static_cast<double>(divisor) : kNull);
           }
         } else {
-          for (int64_t j = 0; j < rows; ++j) put(j, std::bit_cast<double>(block[j][s]));
+          for (int64_t j = 0; j < rows; ++j) put(j, value(j));
         }
         valid &= not_nan;
       }
@@ -573,17 +583,20 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
 
   // Sweeps: per chunk of up to four windows, one per value column with requested aggregates
   // (or a single count-only one); the chunk's first sweep writes its windows' counts. Each
-  // sweep owns consecutive record slots.
+  // sweep owns consecutive count slots and consecutive value slots.
+  if (n > int64_t{UINT32_MAX}) {
+    throw std::invalid_argument("window backfill takes at most 2^32 - 1 rows per call");
+  }
   const Layout& layout = spec.layout;
   const size_t windows = layout.windows.size();
   const size_t chunks = (windows + ColumnSweep::kMaxWindows - 1) / ColumnSweep::kMaxWindows;
   constexpr size_t kNoColumn = std::numeric_limits<size_t>::max();
   struct Planned {
-    size_t chunk, column, begin;
+    size_t chunk, column, counts, values;  // first count and value slot
     SlotPlan plan;
   };
   std::vector<Planned> planned;
-  size_t width = 0;
+  size_t n_counts = 0, n_values = 0;
   for (size_t chunk = 0; chunk < chunks; ++chunk) {
     const size_t in_chunk =
         std::min(ColumnSweep::kMaxWindows, windows - chunk * ColumnSweep::kMaxWindows);
@@ -606,26 +619,30 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
       }
       // Without nulls the non-null count is the event count; with them mean needs its own.
       plan.n = has_nulls[c] && (plan.n || plan.sum);
-      planned.push_back({chunk, c, width, plan});
-      width += in_chunk * plan.per_window();
+      planned.push_back({chunk, c, n_counts, n_values, plan});
+      n_counts += in_chunk * plan.counts();
+      n_values += in_chunk * plan.values();
     }
     if (planned.size() == first) {
       SlotPlan plan;
       plan.count = true;
-      planned.push_back({chunk, kNoColumn, width, plan});
-      width += in_chunk;
+      planned.push_back({chunk, kNoColumn, n_counts, n_values, plan});
+      n_counts += in_chunk;
     }
   }
+  const size_t values_at = (n_counts * 4 + 7) / 8 * 8;  // byte offset of the 64-bit slots
 
   // Output columns in the order the Python layer names them: per window, the event count and
   // then every requested aggregate of every value column, each read from its sweep's slots.
   std::vector<OutColumn> outs;
   for (size_t w = 0; w < windows; ++w) {
     const size_t chunk = w / ColumnSweep::kMaxWindows, in_chunk = w % ColumnSweep::kMaxWindows;
-    auto slot = [&](size_t column, Kind kind) {
+    auto slot = [&](size_t column, Kind kind) {  // byte offset in a record
       for (const Planned& s : planned) {
         if (s.chunk == chunk && (column == kNoColumn || s.column == column)) {
-          return s.begin + in_chunk * s.plan.per_window() + s.plan.offset(kind);
+          const size_t i = s.plan.index(kind);
+          return is_int(kind) ? 4 * (s.counts + in_chunk * s.plan.counts() + i)
+                              : values_at + 8 * (s.values + in_chunk * s.plan.values() + i);
         }
       }
       throw std::logic_error("window backfill: no sweep writes this output");
@@ -657,13 +674,14 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
     const size_t w0 = s.chunk * ColumnSweep::kMaxWindows;
     const bool has_column = s.column != kNoColumn;
     sweeps.emplace_back(layout.windows, w0, std::min(ColumnSweep::kMaxWindows, windows - w0),
-                        layout.closed, s.plan, s.begin, has_column && has_nulls[s.column],
+                        layout.closed, s.plan, 4 * s.counts, values_at + 8 * s.values,
+                        has_column && has_nulls[s.column],
                         has_column ? layout.columns[s.column] : AggFlags{}, max_group);
   }
 
   // A long group is swept in slices of positions, every sweep over one slice before the next,
   // so the slice's records stay in cache while they are filled in.
-  Records records(width, groups.time.size());
+  Records records(values_at + 8 * n_values, groups.time.size());
   constexpr size_t kSlice = 4096;
   for (int64_t g = 0; g < n_groups; ++g) {
     const auto first = static_cast<size_t>(groups.start[static_cast<size_t>(g)]);
@@ -679,7 +697,7 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
                              has_column ? columns[c].x.data() + first : nullptr,
                              has_column ? columns[c].ok.data() + first : nullptr,
                              records.at(first),
-                             width};
+                             records.stride};
         sweeps[k].run(view, from, to);
       }
     }
