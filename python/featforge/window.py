@@ -77,7 +77,9 @@ class WindowSpec:
                     )
             repeated = sorted({n for n in names if list(names).count(n) > 1})
             if repeated:
-                raise ValueError(f"aggs[{column!r}] repeats {repeated}: output names must be unique")
+                raise ValueError(
+                    f"aggs[{column!r}] repeats {repeated}: output names must be unique"
+                )
         if isinstance(self.windows, (str, int)) or not self.windows:
             raise ValueError(f"windows must be a non-empty list, got {self.windows!r}")
         for w in self.windows:

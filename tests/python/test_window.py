@@ -137,6 +137,30 @@ def test_many_unsorted_windows_and_several_columns(closed):
     assert_matches(ours, polars_oracle(table, counts, periods), counts.output_names())
 
 
+def test_key_and_time_widths_and_sliced_input():
+    # Columns read in place (int64, at an offset) and widened (narrower ints) give the same rows.
+    rng = np.random.default_rng(11)
+    n = 3_000
+    keys = pa.array(rng.integers(0, 40, size=n + 200), pa.int64(), mask=rng.random(n + 200) < 0.05)
+    table = pa.table(
+        {
+            "k": keys,
+            "t": pa.array(np.sort(rng.integers(0, 5_000, size=n + 200)), pa.int64()),
+            "v": pa.array(rng.normal(size=n + 200)),
+        }
+    ).slice(100, n)
+    spec = WindowSpec(key="k", time="t", aggs={"v": ["sum", "max", "count"]}, windows=[10, 300])
+    names = spec.output_names()
+    expected = window_features(pa.Table.from_pylist(table.to_pylist(), table.schema), spec)
+    expected = expected.select(names)
+    assert window_features(table, spec).select(names).equals(expected)
+    for key_type, time_type in [(pa.int32(), pa.int32()), (pa.uint16(), pa.int64())]:
+        narrow = table.set_column(0, "k", table.column("k").cast(key_type)).set_column(
+            1, "t", table.column("t").cast(time_type)
+        )
+        assert window_features(narrow, spec).select(names).equals(expected), (key_type, time_type)
+
+
 def test_exact_single_value_windows_and_empty_windows():
     table = pa.table({"k": [1, 1, 1], "t": [0, 100, 200], "v": [0.1, 0.7, 1e17]})
     spec = WindowSpec(

@@ -48,29 +48,39 @@ struct Groups {
 };
 
 // Dense group ids per row (-1 for a null key) in first-seen order.
-big_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n, int64_t& groups) {
-  big_vector<int64_t> group(static_cast<size_t>(n), -1);
+scratch_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n, int64_t& groups) {
+  scratch_vector<int64_t> group(static_cast<size_t>(n));
   const bool one_int_key = keys.size() == 1 && !keys[0].is_dictionary() &&
                            arrow::is_integer(keys[0].id()) && keys[0].length() == n;
   idmap::KeyPool pool(one_int_key ? idmap::KeyType::int64 : idmap::KeyType::string);
   if (one_int_key) {
-    // The common case (a user or item id): hash all keys at once, probe by hash alone.
+    // The common case (a user or item id): keys hashed a block at a time, probed by hash alone
+    // (XXH3 of 8 bytes is a bijection). An int64 column is read in place.
     const ArrayView& key = keys[0];
-    const std::vector<int64_t> ids = arrow::int64_values(key, "window");
-    scratch_vector<uint64_t> hashes(static_cast<size_t>(n));
-    hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(ids.data()), n, hashes.data(), 0);
-    for (int64_t i = 0; i < n; ++i) {
-      const auto r = static_cast<size_t>(i);
-      if (!key.is_valid(i)) continue;
-      if (i + 16 < n) pool.prefetch(hashes[r + 16]);
-      int64_t g = pool.find(hashes[r], ids[r]);
-      if (g == idmap::FlatTable::kEmpty) g = pool.add(hashes[r], ids[r], {}, 0, 0);
-      group[r] = g;
+    std::vector<int64_t> widened;
+    if (key.id() != TypeId::int64) widened = arrow::int64_values(key, "window");
+    const int64_t* ids = widened.empty() ? key.values<int64_t>() : widened.data();
+    constexpr int64_t kBlock = 1024, kAhead = 16;
+    std::array<uint64_t, kBlock + kAhead> hashes{};
+    for (int64_t b = 0; b < n; b += kBlock) {
+      const int64_t rows = std::min(kBlock + kAhead, n - b);
+      hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(ids + b), rows, hashes.data(), 0);
+      for (int64_t j = 0; j < std::min(kBlock, rows); ++j) {
+        const auto r = static_cast<size_t>(b + j);
+        group[r] = -1;
+        if (!key.is_valid(b + j)) continue;
+        pool.prefetch(hashes[static_cast<size_t>(std::min(j + kAhead, rows - 1))]);
+        const uint64_t h = hashes[static_cast<size_t>(j)];
+        int64_t g = pool.find(h, ids[r]);
+        if (g == idmap::FlatTable::kEmpty) g = pool.add(h, ids[r], {}, 0, 0);
+        group[r] = g;
+      }
     }
   } else {
     const detail::RowKeys row_keys = detail::encode_keys(keys, n);
     const hash::Xxh3 hasher(0);
     for (int64_t i = 0; i < n; ++i) {
+      group[static_cast<size_t>(i)] = -1;
       if (!row_keys.valid[static_cast<size_t>(i)]) continue;
       const std::string_view k = row_keys.at(i);
       const uint64_t h = hasher(k.data(), k.size());
@@ -83,8 +93,7 @@ big_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n, int
   return group;
 }
 
-Groups group_rows(const big_vector<int64_t>& group, int64_t n_groups,
-                  const std::vector<int64_t>& t) {
+Groups group_rows(const scratch_vector<int64_t>& group, int64_t n_groups, const int64_t* t) {
   Groups out;
   const auto n = static_cast<int64_t>(group.size());
   out.start.assign(static_cast<size_t>(n_groups) + 1, 0);
@@ -106,7 +115,7 @@ Groups group_rows(const big_vector<int64_t>& group, int64_t n_groups,
     const int64_t p = fill[static_cast<size_t>(g)]++;
     out.pos_of[static_cast<size_t>(i)] = p;
     out.row_of[static_cast<size_t>(p)] = i;
-    out.time[static_cast<size_t>(p)] = t[static_cast<size_t>(i)];
+    out.time[static_cast<size_t>(p)] = t[i];
   }
   // Time order within each group. Already so for time-sorted input; otherwise sort by
   // (time, row), which keeps ties in input order.
@@ -297,6 +306,10 @@ class ColumnSweep {
   template <size_t kW, bool kNulls, bool kSum, bool kMin, bool kMax, bool kStd>
   void run_as(const GroupView& g, size_t from, size_t to) {
     const int64_t* time = g.time;
+    // The running state lives in locals during the loop (the record stores could otherwise
+    // alias it and force reloads).
+    std::array<Window, kW> acc;
+    std::copy_n(acc_.begin(), kW, acc.begin());
     for (size_t p = from; p < to; ++p) {
       const int64_t t = time[p];
       uint8_t* rec = g.records + p * g.stride;
@@ -316,10 +329,10 @@ class ColumnSweep {
       for (; h_ < hi; ++h_) {
         if (kNulls && !g.ok[h_]) continue;
         newest_ = static_cast<int64_t>(h_);
-        add<kW, kSum, kMin, kMax, kStd>(g.x, h_);
+        add<kW, kSum, kMin, kMax, kStd>(acc.data(), g.x, h_);
       }
       for (size_t w = 0; w < kW; ++w) {
-        Window& a = acc_[w];
+        Window& a = acc[w];
         // The run's own time is >= the start, so the pointer stops at p at the latest.
         const int64_t start = t - length_[w] + exclusive_;
         for (; time[a.l] < start; ++a.l) {
@@ -329,19 +342,20 @@ class ColumnSweep {
         if (kStd && a.dirty) recompute<kNulls>(a, g.x, g.ok, a.l, hi);
       }
       for (size_t w = 0; w < kW; ++w) {
-        write<kSum, kMin, kMax, kStd>(acc_[w], g.x, counts + w * plan_.counts(),
+        write<kSum, kMin, kMax, kStd>(acc[w], g.x, counts + w * plan_.counts(),
                                       values + w * plan_.values());
       }
     }
+    std::copy_n(acc.begin(), kW, acc_.begin());
   }
 
   template <size_t kW, bool kSum, bool kMin, bool kMax, bool kStd>
-  void add(const double* x, size_t p) {
-    for (size_t w = 0; w < kW; ++w) ++acc_[w].n;
+  void add(Window* acc, const double* x, size_t p) {
+    for (size_t w = 0; w < kW; ++w) ++acc[w].n;
     if constexpr (!kSum && !kMin && !kMax && !kStd) return;
     const double v = x[p];
     for (size_t w = 0; w < kW; ++w) {
-      Window& a = acc_[w];
+      Window& a = acc[w];
       if constexpr (kSum) neumaier_add(a.sum, a.comp, v);
       if constexpr (kStd) {
         const double d = v - a.mean;
@@ -352,13 +366,13 @@ class ColumnSweep {
     }
     // Candidates no greater (no smaller) than v can never be a window's max (min) again.
     if constexpr (kMin) {
-      while (min_tail_ > acc_[longest_].min_head && x[min_q_[min_tail_ - 1]] >= v) --min_tail_;
-      for (size_t w = 0; w < kW; ++w) acc_[w].min_head = std::min(acc_[w].min_head, min_tail_);
+      while (min_tail_ > acc[longest_].min_head && x[min_q_[min_tail_ - 1]] >= v) --min_tail_;
+      for (size_t w = 0; w < kW; ++w) acc[w].min_head = std::min(acc[w].min_head, min_tail_);
       min_q_[min_tail_++] = p;
     }
     if constexpr (kMax) {
-      while (max_tail_ > acc_[longest_].max_head && x[max_q_[max_tail_ - 1]] <= v) --max_tail_;
-      for (size_t w = 0; w < kW; ++w) acc_[w].max_head = std::min(acc_[w].max_head, max_tail_);
+      while (max_tail_ > acc[longest_].max_head && x[max_q_[max_tail_ - 1]] <= v) --max_tail_;
+      for (size_t w = 0; w < kW; ++w) acc[w].max_head = std::min(acc[w].max_head, max_tail_);
       max_q_[max_tail_++] = p;
     }
   }
@@ -569,8 +583,14 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
   int64_t n_groups = 0;
   Groups groups;
   {
-    const std::vector<int64_t> t = detail::time_values(time);
-    const big_vector<int64_t> group = group_ids(keys, n, n_groups);
+    // An int64-like time column without nulls is read in place; others are checked and widened.
+    std::vector<int64_t> widened;
+    const bool in_place = !time.is_dictionary() && time.null_count() == 0 &&
+                          (time.id() == TypeId::int64 || time.id() == TypeId::timestamp ||
+                           time.id() == TypeId::date64 || time.id() == TypeId::duration);
+    if (!in_place) widened = detail::time_values(time);
+    const int64_t* t = in_place ? time.values<int64_t>() : widened.data();
+    const scratch_vector<int64_t> group = group_ids(keys, n, n_groups);
     groups = group_rows(group, n_groups, t);
   }  // scratch freed as soon as it is done with, for the next arrays to reuse
   std::vector<Gathered> columns;
