@@ -6,6 +6,7 @@ import featforge
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from featforge import WindowSpec, window_features
 
@@ -159,6 +160,14 @@ def test_key_and_time_widths_and_sliced_input():
             1, "t", table.column("t").cast(time_type)
         )
         assert window_features(narrow, spec).select(names).equals(expected), (key_type, time_type)
+    # A boolean value column counts as 0/1, like the same values as int8.
+    flags = table.set_column(2, "v", pc.greater(table.column("v"), 0))
+    as_int = flags.set_column(2, "v", flags.column("v").cast(pa.int8()))
+    assert (
+        window_features(flags, spec)
+        .select(names)
+        .equals(window_features(as_int, spec).select(names))
+    )
 
 
 def test_exact_single_value_windows_and_empty_windows():

@@ -39,10 +39,10 @@ namespace {
 constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
 
 // Rows grouped by key: positions [start[g], start[g + 1]) hold group g's rows in time order
-// (ties in input order); row_of maps a position to its input row.
+// (ties in input order).
 struct Groups {
-  scratch_vector<int64_t> row_of;
   scratch_vector<int64_t> pos_of;  // per input row: its position, -1 for a null key
+  scratch_vector<int64_t> row_of;  // its inverse, only built when a group was sorted by time
   std::vector<int64_t> start;
   scratch_vector<int64_t> time;  // per position
 };
@@ -102,7 +102,6 @@ Groups group_rows(const scratch_vector<int64_t>& group, int64_t n_groups, const 
   }
   std::partial_sum(out.start.begin(), out.start.end(), out.start.begin());
   const auto m = static_cast<size_t>(out.start.back());
-  out.row_of.resize(m);
   out.pos_of.resize(static_cast<size_t>(n));
   out.time.resize(m);
   std::vector<int64_t> fill(out.start.begin(), out.start.end() - 1);
@@ -114,7 +113,6 @@ Groups group_rows(const scratch_vector<int64_t>& group, int64_t n_groups, const 
     }
     const int64_t p = fill[static_cast<size_t>(g)]++;
     out.pos_of[static_cast<size_t>(i)] = p;
-    out.row_of[static_cast<size_t>(p)] = i;
     out.time[static_cast<size_t>(p)] = t[i];
   }
   // Time order within each group. Already so for time-sorted input; otherwise sort by
@@ -126,6 +124,13 @@ Groups group_rows(const scratch_vector<int64_t>& group, int64_t n_groups, const 
     bool sorted = true;
     for (size_t k = first + 1; k < last && sorted; ++k) sorted = out.time[k - 1] <= out.time[k];
     if (sorted) continue;
+    if (out.row_of.empty()) {
+      out.row_of.resize(m);
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t p = out.pos_of[static_cast<size_t>(i)];
+        if (p >= 0) out.row_of[static_cast<size_t>(p)] = i;
+      }
+    }
     pairs.clear();
     for (size_t k = first; k < last; ++k) pairs.emplace_back(out.time[k], out.row_of[k]);
     std::sort(pairs.begin(), pairs.end());
@@ -144,43 +149,60 @@ struct Gathered {
   scratch_vector<uint8_t> ok;
 };
 
+// Reads value `r` as a double: a typed array, or boolean bits.
 template <class T>
-void gather_typed(const ArrayView& v, const scratch_vector<int64_t>& row_of, Gathered& out) {
-  const T* x = v.values<T>();
-  const size_t m = row_of.size();
+struct TypedValues {
+  const T* x;
+  double operator()(int64_t r) const { return static_cast<double>(x[r]); }
+};
+struct BitValues {
+  const uint8_t* bits;
+  int64_t offset;
+  double operator()(int64_t r) const { return arrow::get_bit(bits, offset + r); }
+};
+
+// Values into position order: scattered from the rows in order (sequential reads), or, when
+// groups were sorted and row_of exists, gathered by it.
+template <class Read>
+void place(const ArrayView& v, const Groups& groups, Read read, Gathered& out) {
+  if (groups.row_of.empty()) {
+    const int64_t* pos_of = groups.pos_of.data();
+    for (int64_t r = 0; r < v.length(); ++r) {
+      const int64_t p = pos_of[r];
+      if (p < 0) continue;
+      out.x[static_cast<size_t>(p)] = read(r);
+      out.ok[static_cast<size_t>(p)] = v.is_valid(r);
+    }
+    return;
+  }
+  const size_t m = groups.row_of.size();
   constexpr size_t kAhead = 16;
   for (size_t p = 0; p < m; ++p) {
-    if (p + kAhead < m) __builtin_prefetch(x + row_of[p + kAhead]);
-    const int64_t r = row_of[p];
-    out.x[p] = static_cast<double>(x[r]);
+    if (p + kAhead < m) (void)read(groups.row_of[p + kAhead]);  // a load ahead, as a prefetch
+    const int64_t r = groups.row_of[p];
+    out.x[p] = read(r);
     out.ok[p] = v.is_valid(r);
   }
 }
 
-Gathered gather(const ArrayView& v, const scratch_vector<int64_t>& row_of, size_t column,
-                int64_t n) {
+Gathered gather(const ArrayView& v, const Groups& groups, size_t column, int64_t n) {
   if (v.length() != n) throw std::invalid_argument("value columns must have the time column's length");
   Gathered out;
-  out.x.resize(row_of.size());
-  out.ok.resize(row_of.size());
+  out.x.resize(groups.time.size());
+  out.ok.resize(groups.time.size());
+  auto typed = [&]<class T>(T*) { place(v, groups, TypedValues<T>{v.values<T>()}, out); };
   switch (v.is_dictionary() ? TypeId::other : v.id()) {
-    case TypeId::int8: gather_typed<int8_t>(v, row_of, out); break;
-    case TypeId::uint8: gather_typed<uint8_t>(v, row_of, out); break;
-    case TypeId::int16: gather_typed<int16_t>(v, row_of, out); break;
-    case TypeId::uint16: gather_typed<uint16_t>(v, row_of, out); break;
-    case TypeId::int32: gather_typed<int32_t>(v, row_of, out); break;
-    case TypeId::uint32: gather_typed<uint32_t>(v, row_of, out); break;
-    case TypeId::int64: gather_typed<int64_t>(v, row_of, out); break;
-    case TypeId::uint64: gather_typed<uint64_t>(v, row_of, out); break;
-    case TypeId::float32: gather_typed<float>(v, row_of, out); break;
-    case TypeId::float64: gather_typed<double>(v, row_of, out); break;
-    case TypeId::boolean:
-      for (size_t p = 0; p < row_of.size(); ++p) {
-        const int64_t r = row_of[p];
-        out.x[p] = arrow::get_bit(v.bool_bits(), v.offset() + r);
-        out.ok[p] = v.is_valid(r);
-      }
-      break;
+    case TypeId::int8: typed(static_cast<int8_t*>(nullptr)); break;
+    case TypeId::uint8: typed(static_cast<uint8_t*>(nullptr)); break;
+    case TypeId::int16: typed(static_cast<int16_t*>(nullptr)); break;
+    case TypeId::uint16: typed(static_cast<uint16_t*>(nullptr)); break;
+    case TypeId::int32: typed(static_cast<int32_t*>(nullptr)); break;
+    case TypeId::uint32: typed(static_cast<uint32_t*>(nullptr)); break;
+    case TypeId::int64: typed(static_cast<int64_t*>(nullptr)); break;
+    case TypeId::uint64: typed(static_cast<uint64_t*>(nullptr)); break;
+    case TypeId::float32: typed(static_cast<float*>(nullptr)); break;
+    case TypeId::float64: typed(static_cast<double*>(nullptr)); break;
+    case TypeId::boolean: place(v, groups, BitValues{v.bool_bits(), v.offset()}, out); break;
     default:
       throw unsupported_type("value column " + std::to_string(column) + " must be numeric, got " +
                              arrow::type_name(v.schema()));
@@ -594,7 +616,7 @@ arrow::OwnedArray backfill(const std::vector<ArrayView>& keys, const ArrayView& 
     groups = group_rows(group, n_groups, t);
   }  // scratch freed as soon as it is done with, for the next arrays to reuse
   std::vector<Gathered> columns;
-  for (size_t c = 0; c < values.size(); ++c) columns.push_back(gather(values[c], groups.row_of, c, n));
+  for (size_t c = 0; c < values.size(); ++c) columns.push_back(gather(values[c], groups, c, n));
   release(groups.row_of);
   std::vector<bool> has_nulls(columns.size());
   for (size_t c = 0; c < columns.size(); ++c) {
