@@ -388,14 +388,14 @@ class ColumnSweep {
     }
     // Candidates no greater (no smaller) than v can never be a window's max (min) again.
     if constexpr (kMin) {
-      while (min_tail_ > acc[longest_].min_head && x[min_q_[min_tail_ - 1]] >= v) --min_tail_;
+      while (min_tail_ > acc[longest_].min_head && min_q_[min_tail_ - 1].value >= v) --min_tail_;
       for (size_t w = 0; w < kW; ++w) acc[w].min_head = std::min(acc[w].min_head, min_tail_);
-      min_q_[min_tail_++] = p;
+      min_q_[min_tail_++] = {v, p};
     }
     if constexpr (kMax) {
-      while (max_tail_ > acc[longest_].max_head && x[max_q_[max_tail_ - 1]] <= v) --max_tail_;
+      while (max_tail_ > acc[longest_].max_head && max_q_[max_tail_ - 1].value <= v) --max_tail_;
       for (size_t w = 0; w < kW; ++w) acc[w].max_head = std::min(acc[w].max_head, max_tail_);
-      max_q_[max_tail_++] = p;
+      max_q_[max_tail_++] = {v, p};
     }
   }
 
@@ -403,8 +403,8 @@ class ColumnSweep {
   void remove(Window& a, const double* x, size_t p) {
     // p held a value of the window, so its queues are not empty: the front leaves if it is p
     // (without a branch: whether it is depends on the data).
-    if constexpr (kMin) a.min_head += min_q_[a.min_head] == p;
-    if constexpr (kMax) a.max_head += max_q_[a.max_head] == p;
+    if constexpr (kMin) a.min_head += min_q_[a.min_head].position == p;
+    if constexpr (kMax) a.max_head += max_q_[a.max_head].position == p;
     --a.n;
     if constexpr (!kSum && !kStd) return;
     if (a.n <= 1) {
@@ -445,16 +445,16 @@ class ColumnSweep {
     if (plan_.n) *count++ = static_cast<uint32_t>(a.n);
     if constexpr (kSum) put(any ? a.sum + a.comp : 0.0);
     if constexpr (kMin) {
-      if (plan_.min) put(any ? x[min_q_[a.min_head]] : kNull);
+      if (plan_.min) put(any ? min_q_[a.min_head].value : kNull);
     }
     if constexpr (kMax) {
-      if (plan_.max) put(any ? x[max_q_[a.max_head]] : kNull);
+      if (plan_.max) put(any ? max_q_[a.max_head].value : kNull);
     }
     if (plan_.last) put(newest_ >= 0 && static_cast<size_t>(newest_) >= a.l ? x[newest_] : kNull);
     if constexpr (kStd) {
       double v = kNull;
       if (a.n >= 2) {
-        const bool constant = x[min_q_[a.min_head]] == x[max_q_[a.max_head]];
+        const bool constant = min_q_[a.min_head].value == max_q_[a.max_head].value;
         v = constant ? 0.0 : std::sqrt(std::max(a.m2, 0.0) / static_cast<double>(a.n - 1));
       }
       put(v);
@@ -474,7 +474,12 @@ class ColumnSweep {
   size_t h_ = 0;         // events [.., h_) have been added
   // Monotonic queues of positions (min: increasing values, max: decreasing): a group pushes at
   // most once per event, so arrays of the largest group's size hold them.
-  scratch_vector<size_t> min_q_, max_q_;
+  // Each candidate keeps its value beside its position, so comparing needs no second load.
+  struct Candidate {
+    double value;
+    size_t position;
+  };
+  scratch_vector<Candidate> min_q_, max_q_;
   size_t min_tail_ = 0, max_tail_ = 0;
 };
 
