@@ -498,7 +498,7 @@ struct OutColumn {
 };
 
 // Output values are written once and not read again here: non-temporal stores skip reading
-// each destination line into the cache first (64 consecutive values fill whole lines).
+// each destination line into the cache first (each block of 16 values fills two whole lines).
 #if defined(__x86_64__)
 inline void stream_store(uint64_t* dst, uint64_t x) {
   _mm_stream_si64(reinterpret_cast<long long*>(dst), static_cast<long long>(x));
@@ -521,11 +521,11 @@ arrow::OwnedArray finish(const std::vector<OutColumn>& outs, const Records& reco
     values.emplace_back(static_cast<size_t>(n) * 8);
     bits.emplace_back(static_cast<size_t>((n + 7) / 8));
   }
-  // Blocks of 64 rows: their records are gathered once (prefetched a block ahead), then each
-  // column's 64 values are written and its 64 validity bits stored as one word.
+  // Blocks of 16 rows: their records are gathered once (prefetched a block ahead: measured
+  // faster than 32 or 64), then each column's 16 values are written with their validity bits.
   const int64_t* pos_of = positions.data();
   const size_t stride = records.stride;
-  constexpr int64_t kBlock = 64;
+  constexpr int64_t kBlock = 16;
   const uint8_t* block[kBlock];
   const std::vector<uint64_t> zeros(stride / 8, 0);  // rows with a null key read zeros (null)
   const auto* no_record = reinterpret_cast<const uint8_t*>(zeros.data());
