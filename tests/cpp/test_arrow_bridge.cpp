@@ -2,9 +2,11 @@
 // typed views with offsets and validity, export of results, and the stream reader.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "featforge/arrow/builder.h"
@@ -333,3 +335,19 @@ TEST(ArrowBridge, StreamReaderYieldsChunksAndReleasesOnce) {
 }
 
 }  // namespace
+
+TEST(ArrowBridge, BufferCacheKeepsLargeBlocksBoundedAndReleasesIdleOnes) {
+  const size_t limit = featforge::arrow::buffer_cache_limit();
+  EXPECT_LE(limit, size_t{1} << 30);
+  featforge::arrow::set_buffer_cache_limit(64 << 20);
+  { featforge::arrow::Buffer big(8 << 20); }
+  EXPECT_GE(featforge::arrow::buffer_cache_bytes(), size_t{8} << 20);  // released, kept for reuse
+  { featforge::arrow::Buffer too_big(80 << 20); }
+  EXPECT_LE(featforge::arrow::buffer_cache_bytes(), size_t{64} << 20);  // beyond the limit: not kept
+  featforge::arrow::set_buffer_cache_idle(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  { featforge::arrow::Buffer small(64); }  // any allocation releases blocks idle for too long
+  EXPECT_EQ(featforge::arrow::buffer_cache_bytes(), 0U);
+  featforge::arrow::set_buffer_cache_idle(std::chrono::seconds(30));
+  featforge::arrow::set_buffer_cache_limit(limit);
+}

@@ -1,7 +1,11 @@
 #include "featforge/arrow/builder.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -112,63 +116,103 @@ void export_array_into(std::unique_ptr<ArrayData> data, ArrowArray* out) {
 namespace {
 
 // Recently released large blocks, by exact rounded size. Guarded by a mutex: blocks are released
-// by whichever thread drops the last pyarrow reference.
+// by whichever thread drops the last pyarrow reference. Like a caching allocator's decay, a block
+// not reused within 30 s is returned to the system at the next cache operation (including any
+// result buffer allocation), so a process that stops computing does not keep the memory.
 class BlockCache {
  public:
-  BlockCache() {
+  using Clock = std::chrono::steady_clock;
+
+  BlockCache() : limit_(default_limit()) {
     if (const char* env = std::getenv("FEATFORGE_BUFFER_CACHE_MB")) {
       limit_ = static_cast<size_t>(std::strtoull(env, nullptr, 10)) << 20;
     }
   }
 
   void* take(size_t capacity) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (size_t i = 0; i < blocks_.size(); ++i) {
-      if (blocks_[i].second == capacity) {
-        void* p = blocks_[i].first;
-        blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i));
-        bytes_ -= capacity;
-        return p;
+    void* found = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t i = blocks_.size(); i-- > 0;) {  // the most recently used first
+        if (blocks_[i].capacity == capacity) {
+          found = blocks_[i].p;
+          blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i));
+          bytes_ -= capacity;
+          break;
+        }
       }
     }
-    return nullptr;
+    expire();
+    return found;
   }
   void give(void* p, size_t capacity) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (capacity <= limit_) {
-        blocks_.emplace_back(p, capacity);  // newest last; trimming drops the oldest first
+        blocks_.push_back({p, capacity, Clock::now()});  // newest last; trimming drops the oldest
         bytes_ += capacity;
         p = nullptr;
       }
     }
     if (p != nullptr) std::free(p);
-    trim(limit());
+    trim(limit(), Clock::time_point::min());
+  }
+  // Frees the blocks idle for longer than idle_.
+  void expire() {
+    if (bytes_.load(std::memory_order_relaxed) == 0) return;
+    Clock::duration idle;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      idle = idle_;
+    }
+    trim(limit(), Clock::now() - idle);
+  }
+  void set_idle(Clock::duration idle) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      idle_ = idle;
+    }
+    expire();
   }
   void set_limit(size_t bytes) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       limit_ = bytes;
     }
-    trim(bytes);
+    trim(bytes, Clock::time_point::min());
   }
   size_t limit() {
     std::lock_guard<std::mutex> lock(mutex_);
     return limit_;
   }
-  size_t bytes() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return bytes_;
-  }
+  size_t bytes() { return bytes_.load(); }
 
  private:
-  void trim(size_t to) {
+  struct Block {
+    void* p;
+    size_t capacity;
+    Clock::time_point given;
+  };
+
+  // 1 GiB, or an eighth of the physical memory when that is less.
+  static size_t default_limit() {
+    size_t limit = size_t{1} << 30;
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0) {
+      limit = std::min(limit, static_cast<size_t>(pages) * static_cast<size_t>(page) / 8);
+    }
+    return limit;
+  }
+
+  // Frees the oldest blocks until at most `to` bytes are kept, and every block given before
+  // `stale`.
+  void trim(size_t to, Clock::time_point stale) {
     std::vector<void*> drop;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      while (bytes_ > to && !blocks_.empty()) {
-        drop.push_back(blocks_.front().first);
-        bytes_ -= blocks_.front().second;
+      while (!blocks_.empty() && (bytes_ > to || blocks_.front().given < stale)) {
+        drop.push_back(blocks_.front().p);
+        bytes_ -= blocks_.front().capacity;
         blocks_.erase(blocks_.begin());
       }
     }
@@ -176,9 +220,10 @@ class BlockCache {
   }
 
   std::mutex mutex_;
-  std::vector<std::pair<void*, size_t>> blocks_;
-  size_t bytes_ = 0;
-  size_t limit_ = size_t{256} << 20;
+  std::vector<Block> blocks_;
+  std::atomic<size_t> bytes_ = 0;
+  size_t limit_;
+  Clock::duration idle_ = std::chrono::seconds(30);
 };
 
 BlockCache& block_cache() {
@@ -193,6 +238,7 @@ BlockCache& block_cache() {
 void set_buffer_cache_limit(size_t bytes) { block_cache().set_limit(bytes); }
 size_t buffer_cache_limit() noexcept { return block_cache().limit(); }
 size_t buffer_cache_bytes() noexcept { return block_cache().bytes(); }
+void set_buffer_cache_idle(std::chrono::milliseconds idle) { block_cache().set_idle(idle); }
 
 }  // namespace featforge::arrow
 
@@ -235,7 +281,12 @@ Buffer::Buffer(size_t size) : size_(size) {
   const size_t alignment = size >= kHugePageThreshold ? kHugePage : kAlignment;
   size_t rounded = (size + alignment - 1) / alignment * alignment;
   if (rounded == 0) rounded = alignment;
-  void* p = alignment == kHugePage ? block_cache().take(rounded) : nullptr;
+  void* p = nullptr;
+  if (alignment == kHugePage) {
+    p = block_cache().take(rounded);
+  } else {
+    block_cache().expire();  // computing small batches after big ones frees the idle blocks
+  }
   if (p == nullptr) {
     p = std::aligned_alloc(alignment, rounded);
     if (p == nullptr) throw std::bad_alloc();

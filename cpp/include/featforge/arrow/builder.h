@@ -3,6 +3,7 @@
 // (pyarrow) uses them without a copy and frees them through the release callback.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -44,13 +45,16 @@ class Buffer {
 };
 
 // Large blocks (>= 4 MiB: result buffers released by consumers, and the kernels' scratch arrays
-// through HugePageAllocator) are kept for reuse, up to this many bytes in
-// total (default 256 MiB, or FEATFORGE_BUFFER_CACHE_MB). Reusing a block that is already mapped
-// avoids the kernel faulting in and zeroing fresh pages on every batch, which otherwise costs as
-// much as hashing the batch. 0 disables the cache (every block is returned to the system).
+// through HugePageAllocator) are kept for reuse, up to this many bytes in total (default 1 GiB or
+// an eighth of physical memory, whichever is less; FEATFORGE_BUFFER_CACHE_MB overrides it), and
+// for at most 30 s unused. Reusing a block that is already mapped avoids the kernel faulting in
+// and zeroing fresh pages on every batch, which otherwise costs as much as hashing the batch.
+// 0 disables the cache (every block is returned to the system).
 void set_buffer_cache_limit(size_t bytes);
 [[nodiscard]] size_t buffer_cache_limit() noexcept;
 [[nodiscard]] size_t buffer_cache_bytes() noexcept;
+// How long an unused block is kept (default 30 s); for tests.
+void set_buffer_cache_idle(std::chrono::milliseconds idle);
 
 // A node of an output array tree, before export.
 struct ArrayData {
