@@ -47,12 +47,56 @@ struct Groups {
   scratch_vector<int64_t> time;  // per position
 };
 
+// Dense ids, in first-seen order, for the XXH3 hashes of int64 keys: XXH3 of 8 bytes is a
+// bijection, so equal hashes mean equal keys and the key itself need not be stored. Open
+// addressing over (hash, id) slots, at most half full.
+class IntKeyGroups {
+ public:
+  IntKeyGroups() { reset(size_t{1} << 12); }
+  void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
+  int64_t id(uint64_t hash) {
+    for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+      Slot& s = slots_[pos];
+      if (s.hash == hash && s.id >= 0) return s.id;
+      if (s.id < 0) {
+        s = {hash, count_};
+        if (static_cast<size_t>(++count_) * 2 > slots_.size()) grow();
+        return count_ - 1;
+      }
+    }
+  }
+  [[nodiscard]] int64_t size() const noexcept { return count_; }
+
+ private:
+  struct Slot {
+    uint64_t hash;
+    int64_t id;  // -1: empty
+  };
+  void reset(size_t capacity) {
+    slots_.assign(capacity, Slot{0, -1});
+    mask_ = capacity - 1;
+  }
+  void grow() {
+    big_vector<Slot> old;
+    old.swap(slots_);
+    reset(old.size() * 2);
+    for (const Slot& s : old) {
+      if (s.id < 0) continue;
+      size_t pos = s.hash & mask_;
+      while (slots_[pos].id >= 0) pos = (pos + 1) & mask_;
+      slots_[pos] = s;
+    }
+  }
+  big_vector<Slot> slots_;
+  size_t mask_ = 0;
+  int64_t count_ = 0;
+};
+
 // Dense group ids per row (-1 for a null key) in first-seen order.
 scratch_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n, int64_t& groups) {
   scratch_vector<int64_t> group(static_cast<size_t>(n));
   const bool one_int_key = keys.size() == 1 && !keys[0].is_dictionary() &&
                            arrow::is_integer(keys[0].id()) && keys[0].length() == n;
-  idmap::KeyPool pool(one_int_key ? idmap::KeyType::int64 : idmap::KeyType::string);
   if (one_int_key) {
     // The common case (a user or item id): keys hashed a block at a time, probed by hash alone
     // (XXH3 of 8 bytes is a bijection). An int64 column is read in place.
@@ -62,6 +106,7 @@ scratch_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n,
     const int64_t* ids = widened.empty() ? key.values<int64_t>() : widened.data();
     constexpr int64_t kBlock = 1024, kAhead = 16;
     std::array<uint64_t, kBlock + kAhead> hashes{};
+    IntKeyGroups index;
     for (int64_t b = 0; b < n; b += kBlock) {
       const int64_t rows = std::min(kBlock + kAhead, n - b);
       hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(ids + b), rows, hashes.data(), 0);
@@ -69,25 +114,25 @@ scratch_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n,
         const auto r = static_cast<size_t>(b + j);
         group[r] = -1;
         if (!key.is_valid(b + j)) continue;
-        pool.prefetch(hashes[static_cast<size_t>(std::min(j + kAhead, rows - 1))]);
-        const uint64_t h = hashes[static_cast<size_t>(j)];
-        int64_t g = pool.find(h, ids[r]);
-        if (g == idmap::FlatTable::kEmpty) g = pool.add(h, ids[r], {}, 0, 0);
-        group[r] = g;
+        index.prefetch(hashes[static_cast<size_t>(std::min(j + kAhead, rows - 1))]);
+        group[r] = index.id(hashes[static_cast<size_t>(j)]);
       }
     }
-  } else {
-    const detail::RowKeys row_keys = detail::encode_keys(keys, n);
-    const hash::Xxh3 hasher(0);
-    for (int64_t i = 0; i < n; ++i) {
-      group[static_cast<size_t>(i)] = -1;
-      if (!row_keys.valid[static_cast<size_t>(i)]) continue;
-      const std::string_view k = row_keys.at(i);
-      const uint64_t h = hasher(k.data(), k.size());
-      int64_t g = pool.find(h, k);
-      if (g == idmap::FlatTable::kEmpty) g = pool.add(h, 0, k, 0, 0);
-      group[static_cast<size_t>(i)] = g;
-    }
+    groups = index.size();
+    return group;
+  }
+  // Composite or string keys: their canonical bytes, in a string key pool.
+  idmap::KeyPool pool(idmap::KeyType::string);
+  const detail::RowKeys row_keys = detail::encode_keys(keys, n);
+  const hash::Xxh3 hasher(0);
+  for (int64_t i = 0; i < n; ++i) {
+    group[static_cast<size_t>(i)] = -1;
+    if (!row_keys.valid[static_cast<size_t>(i)]) continue;
+    const std::string_view k = row_keys.at(i);
+    const uint64_t h = hasher(k.data(), k.size());
+    int64_t g = pool.find(h, k);
+    if (g == idmap::FlatTable::kEmpty) g = pool.add(h, 0, k, 0, 0);
+    group[static_cast<size_t>(i)] = g;
   }
   groups = pool.slots();
   return group;
