@@ -14,7 +14,7 @@ import pytest
 from conftest import N
 from featforge import IdMap, datagen
 
-ROUNDS = 3
+ROUNDS = 5
 
 
 def run(benchmark, fn, *args):

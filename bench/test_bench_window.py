@@ -37,7 +37,7 @@ def events() -> pa.Table:
 
 
 def run(benchmark, fn, *args):
-    return benchmark.pedantic(fn, args=args, rounds=3, iterations=1, warmup_rounds=1)
+    return benchmark.pedantic(fn, args=args, rounds=5, iterations=1, warmup_rounds=1)
 
 
 @pytest.mark.benchmark(group="window-backfill")

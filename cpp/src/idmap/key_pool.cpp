@@ -53,8 +53,8 @@ void KeyPool::add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_v
   table_.insert(hash, slot);
 }
 
-void KeyPool::restore(std::vector<uint8_t> live, std::vector<uint64_t> hashes,
-                      std::vector<Counters> counters, std::vector<int64_t> int_keys,
+void KeyPool::restore(big_vector<uint8_t> live, big_vector<uint64_t> hashes,
+                      big_vector<Counters> counters, big_vector<int64_t> int_keys,
                       std::vector<uint32_t> lengths, std::string arena, std::string_view table) {
   const size_t n = live.size();
   live_ = std::move(live);

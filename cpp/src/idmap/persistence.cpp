@@ -75,22 +75,22 @@ void write_pool(Writer& w, const KeyPool& pool) {
 
 void read_pool(Reader& r, KeyPool& pool, uint64_t seed, uint32_t version) {
   const auto slots = r.get<int64_t>();
-  auto live = r.get_array<uint8_t>(slots);
-  std::vector<KeyPool::Counters> counters;
+  auto live = r.get_array_as<big_vector<uint8_t>>(slots);
+  big_vector<KeyPool::Counters> counters;
   if (version >= 2) {
-    counters = r.get_array<KeyPool::Counters>(slots);
+    counters = r.get_array_as<big_vector<KeyPool::Counters>>(slots);
   } else {
     const auto counts = r.get_array<int64_t>(slots);
     const auto seen = r.get_array<int64_t>(slots);
     counters.resize(counts.size());
     for (size_t s = 0; s < counts.size(); ++s) counters[s] = {counts[s], seen[s]};
   }
-  std::vector<uint64_t> hashes(static_cast<size_t>(slots));
-  std::vector<int64_t> int_keys;
+  big_vector<uint64_t> hashes(static_cast<size_t>(slots));
+  big_vector<int64_t> int_keys;
   std::vector<uint32_t> lengths;
   std::string arena;
   if (pool.type() == KeyType::int64) {
-    int_keys = r.get_array<int64_t>(slots);
+    int_keys = r.get_array_as<big_vector<int64_t>>(slots);
     // All hashes at once, vectorised: loading is bulk work, not per-key work.
     hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(int_keys.data()), slots,
                                  hashes.data(), seed);

@@ -52,7 +52,8 @@ class FlatTable {
   // Bulk insert of absent keys into a table sized by reserve_for: entries are placed in order of
   // their home slot (a counting sort on its top bits), so the writes sweep the table once
   // instead of landing at random - loading a 10M-key map is then bound by memory bandwidth.
-  void insert_bulk(const std::vector<uint64_t>& hashes, const std::vector<int64_t>& ids) {
+  template <class Hashes>
+  void insert_bulk(const Hashes& hashes, const std::vector<int64_t>& ids) {
     const int shift = std::max(0, static_cast<int>(std::bit_width(mask_)) - 16);  // <= 65536 buckets
     const size_t buckets = (mask_ >> shift) + 1;
     std::vector<uint32_t> start(buckets + 1, 0);

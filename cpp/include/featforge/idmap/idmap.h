@@ -119,8 +119,8 @@ class KeyPool {
   // pool) or, when that is empty, rebuilt once. For string pools `int_keys` is unused and keys
   // are `lengths` consecutive runs of `arena`. Throws std::invalid_argument for a table that
   // does not fit the keys.
-  void restore(std::vector<uint8_t> live, std::vector<uint64_t> hashes,
-               std::vector<Counters> counters, std::vector<int64_t> int_keys,
+  void restore(big_vector<uint8_t> live, big_vector<uint64_t> hashes,
+               big_vector<Counters> counters, big_vector<int64_t> int_keys,
                std::vector<uint32_t> lengths, std::string arena, std::string_view table = {});
   [[nodiscard]] std::string_view raw_table() const noexcept { return table_.raw_slots(); }
   // The per-slot arrays as bytes, for persistence (a free slot's counters are zero; its key is
@@ -190,14 +190,14 @@ class KeyPool {
  private:
   KeyType type_;
   FlatTable table_;
-  std::vector<int64_t> int_keys_;
+  big_vector<int64_t> int_keys_;
   std::vector<uint64_t> key_offsets_;
   std::vector<uint32_t> key_lengths_;
   std::string arena_;
   int64_t arena_garbage_ = 0;
-  std::vector<uint64_t> hashes_;
-  std::vector<Counters> counters_;
-  std::vector<uint8_t> live_;
+  big_vector<uint64_t> hashes_;
+  big_vector<Counters> counters_;
+  big_vector<uint8_t> live_;
   std::vector<int64_t> free_;
 };
 

@@ -56,10 +56,16 @@ class Reader {
   std::string get_string() { return std::string(take(static_cast<size_t>(get<uint64_t>()))); }
   template <class T>
   std::vector<T> get_array(int64_t n) {
+    return get_array_as<std::vector<T>>(n);
+  }
+  // As get_array, into another vector type (e.g. one on huge pages).
+  template <class Vector>
+  Vector get_array_as(int64_t n) {
+    using T = typename Vector::value_type;
     if (n < 0 || static_cast<uint64_t>(n) > (in_.size() - pos_) / sizeof(T)) {
       fail("truncated or corrupt");
     }
-    std::vector<T> v(static_cast<size_t>(n));
+    Vector v(static_cast<size_t>(n));
     if (n > 0) std::memcpy(v.data(), take(static_cast<size_t>(n) * sizeof(T)).data(), v.size() * sizeof(T));
     return v;
   }
