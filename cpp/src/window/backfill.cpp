@@ -380,8 +380,8 @@ class ColumnSweep {
     for (size_t p = from; p < to; ++p) {
       const int64_t t = time[p];
       uint8_t* rec = g.records + p * g.stride;
-      uint32_t* counts = reinterpret_cast<uint32_t*>(rec + counts_at_);
-      uint64_t* values = reinterpret_cast<uint64_t*>(rec + values_at_);
+      auto* counts = reinterpret_cast<uint32_t*>(rec + counts_at_);
+      auto* values = reinterpret_cast<uint64_t*>(rec + values_at_);
       if (p > 0 && time[p - 1] == t) {  // a tie: the same windows as the row before
         std::memcpy(counts, rec - g.stride + counts_at_, kW * plan_.counts() * 4);
         std::memcpy(values, rec - g.stride + values_at_, kW * plan_.values() * 8);
@@ -483,6 +483,7 @@ class ColumnSweep {
 
   // One window's slots of a record (the values KeyState::emit gives).
   template <bool kSum, bool kMin, bool kMax, bool kStd>
+  // Typed stores (faster than byte copies here); finish reads the record bytes with memcpy.
   void write(const Window& a, const double* x, uint32_t* count, uint64_t* slot) const {
     const bool any = a.n > 0;
     auto put = [&](double v) { *slot++ = std::bit_cast<uint64_t>(v); };
@@ -595,9 +596,15 @@ arrow::OwnedArray finish(const std::vector<OutColumn>& outs, const Records& reco
       uint64_t* dst = values[k].as<uint64_t>() + b;
       const size_t at = out.at;
       auto count = [&](int64_t j, size_t offset) {
-        return *reinterpret_cast<const uint32_t*>(block[j] + offset);
+        uint32_t c;
+        std::memcpy(&c, block[j] + offset, 4);
+        return c;
       };
-      auto value = [&](int64_t j) { return *reinterpret_cast<const double*>(block[j] + at); };
+      auto value = [&](int64_t j) {
+        double v;
+        std::memcpy(&v, block[j] + at, 8);
+        return v;
+      };
       uint64_t valid = has_key;
       if (is_int(out.kind)) {
         for (int64_t j = 0; j < rows; ++j) stream_store(dst + j, count(j, at));
