@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the tests need and runs all of them: the C++ suite (ctest, also under
-# ASan+UBSan) and the Python suite (pytest), plus a smoke run of the benchmarks.
+# Installs everything the tests need and runs all of them: the C++ suite (ctest) and the Python
+# suite (pytest), each also against an ASan+UBSan build, plus a smoke run of the benchmarks.
 # Usage: bash scripts/test.sh        (root on Debian/Ubuntu: installs libgtest-dev with apt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,3 +56,15 @@ python -m pytest -q tests/python
 
 step "benchmark smoke run (small N, timings not reported)"
 (cd "$root" && FEATFORGE_BENCH_N=20000 python -m pytest -q bench --benchmark-disable -p no:cacheprovider)
+
+step "Python tests against an ASan+UBSan build of the extension"
+# Installed beside the normal one (--target, first on PYTHONPATH); the sanitizer runtimes are
+# preloaded into Python. The allocation-counting test measures the allocator, which ASan replaces.
+asan_site="$root/build/asan-site"
+rm -rf "$asan_site"
+python -m pip install -q --no-deps --target "$asan_site" \
+  -C cmake.define.FEATFORGE_SANITIZE=ON -C cmake.build-type=Debug -C build-dir=build/asan-ext .
+PYTHONPATH="$asan_site" \
+  LD_PRELOAD="$(g++ -print-file-name=libasan.so):$(g++ -print-file-name=libubsan.so)" \
+  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  python -m pytest -q tests/python -p no:cacheprovider -k "not allocates_the_output"
