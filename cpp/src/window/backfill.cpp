@@ -1,7 +1,7 @@
 // Backfill (DESIGN.md section 5): every row's window features, point in time, from a whole table.
 //
 // Rows are grouped by key (hash table, then a counting sort), and each group's times and values
-// are gathered once into contiguous arrays in time order. The windows are then swept over a
+// are placed once into contiguous arrays in time order. The windows are then swept over a
 // group with two pointers each (up to four side by side): events enter at the shared front
 // pointer and leave at a window's back one, updating running aggregates. Every aggregate sees
 // the same additions and removals in the same order as in KeyState::advance (the streaming
