@@ -62,15 +62,24 @@ def _csr_from_hashes(
     n_samples = len(indptr) - 1
     if n_samples == 0:
         raise ValueError("Cannot vectorize empty sequence.")
-    h = h32.astype(np.int64)
-    indices = np.abs(h) % n_features
-    indices[h == _INT32_MIN] = (2**31 - 1 - (n_features - 1)) % n_features
-    data = np.ones(len(h), dtype=dtype) if values is None else values.astype(dtype, copy=False)
-    if alternate_sign:
-        data = np.where(h >= 0, data, -data).astype(dtype, copy=False)
-    X = sp.csr_matrix(
-        (data, indices.astype(np.int32), indptr), dtype=dtype, shape=(n_samples, n_features)
-    )
+    # Few temporaries (each is as long as the output) and no division for a power-of-two width.
+    if n_features & (n_features - 1) == 0:
+        indices = np.abs(h32) & np.int32(n_features - 1)  # |INT32_MIN| wraps: set below
+    else:
+        wide = h32.astype(np.int64)  # |INT32_MIN| does not fit int32
+        np.abs(wide, out=wide)
+        np.remainder(wide, n_features, out=wide)
+        indices = wide.astype(np.int32)
+    indices[h32 == _INT32_MIN] = (2**31 - 1 - (n_features - 1)) % n_features
+    if values is None and alternate_sign:
+        data = np.where(h32 < 0, np.array(-1, dtype=dtype), np.array(1, dtype=dtype))
+    elif values is None:
+        data = np.ones(len(h32), dtype=dtype)
+    else:
+        data = values.astype(dtype, copy=True)
+        if alternate_sign:
+            np.negative(data, out=data, where=h32 < 0)
+    X = sp.csr_matrix((data, indices, indptr), dtype=dtype, shape=(n_samples, n_features))
     X.sum_duplicates()  # also sorts the indices, as scikit-learn does
     return X
 
