@@ -152,13 +152,18 @@ def _table(data: Any) -> pa.Table:
     raise TypeError(f"data: expected a table (pyarrow, polars, pandas), got {type(data).__name__}")
 
 
+def _single_array(column: pa.ChunkedArray) -> pa.Array:
+    """The column as one array: its only chunk as is (combine_chunks would copy it)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
 def _columns(table: pa.Table, spec: WindowSpec) -> tuple[list[pa.Array], list[int]]:
     """The key, time and value columns as single arrays, and the windows in the time unit."""
     names = list(spec.keys) + [spec.time] + list(spec.aggs)
     for name in names:
         if name not in table.column_names:
             raise KeyError(f"column {name!r} not found; the data has {table.column_names}")
-    columns = [table.column(n).combine_chunks() for n in names]
+    columns = [_single_array(table.column(n)) for n in names]
     time_type = table.column(spec.time).type
     windows = [_parse_window(w, time_type) for w in spec.windows]
     return columns, windows
@@ -285,16 +290,14 @@ class WindowAggregator:
         columns. Unknown keys get empty windows."""
         if isinstance(keys, (pa.Table, pa.RecordBatch)) or hasattr(keys, "columns"):
             table = _table(keys)
-            key_columns = [table.column(k).combine_chunks() for k in self.spec.keys]
+            key_columns = [_single_array(table.column(k)) for k in self.spec.keys]
         else:
             if len(self.spec.keys) != 1:
                 raise ValueError(f"keys: give a table with the key columns {list(self.spec.keys)}")
             from ._arrow import to_pyarrow
 
             column = to_pyarrow(keys, "keys")
-            key_columns = [
-                column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-            ]
+            key_columns = [_single_array(column) if isinstance(column, pa.ChunkedArray) else column]
         if self._core is None:
             raise ValueError("query before any transform: the aggregator has no state yet")
         when = _time_scalar(at, self._time_type)
