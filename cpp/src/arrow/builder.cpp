@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <utility>
@@ -138,6 +139,7 @@ class BlockCache {
           found = blocks_[i].p;
           blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i));
           bytes_ -= capacity;
+          update_expiry();
           break;
         }
       }
@@ -151,26 +153,30 @@ class BlockCache {
       if (capacity <= limit_) {
         blocks_.push_back({p, capacity, Clock::now()});  // newest last; trimming drops the oldest
         bytes_ += capacity;
+        update_expiry();
         p = nullptr;
       }
     }
     if (p != nullptr) std::free(p);
     trim(limit(), Clock::time_point::min());
   }
-  // Frees the blocks idle for longer than idle_.
+  // Frees the blocks idle for longer than idle_. Lock-free until the oldest block is due, so
+  // frequent small allocations do not contend on the mutex.
   void expire() {
-    if (bytes_.load(std::memory_order_relaxed) == 0) return;
+    const auto now = Clock::now();
+    if (now.time_since_epoch().count() < expires_at_.load(std::memory_order_relaxed)) return;
     Clock::duration idle;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       idle = idle_;
     }
-    trim(limit(), Clock::now() - idle);
+    trim(limit(), now - idle);
   }
   void set_idle(Clock::duration idle) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       idle_ = idle;
+      update_expiry();
     }
     expire();
   }
@@ -215,8 +221,17 @@ class BlockCache {
         bytes_ -= blocks_.front().capacity;
         blocks_.erase(blocks_.begin());
       }
+      update_expiry();
     }
     for (void* p : drop) std::free(p);
+  }
+
+  // When the oldest block becomes idle for too long (clock ticks; never when empty). Under mutex_.
+  void update_expiry() {
+    const Clock::rep due = blocks_.empty()
+                               ? std::numeric_limits<Clock::rep>::max()
+                               : (blocks_.front().given + idle_).time_since_epoch().count();
+    expires_at_.store(due, std::memory_order_relaxed);
   }
 
   std::mutex mutex_;
@@ -224,6 +239,7 @@ class BlockCache {
   std::atomic<size_t> bytes_ = 0;
   size_t limit_;
   Clock::duration idle_ = std::chrono::seconds(30);
+  std::atomic<Clock::rep> expires_at_ = std::numeric_limits<Clock::rep>::max();
 };
 
 BlockCache& block_cache() {

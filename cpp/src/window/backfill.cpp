@@ -109,7 +109,8 @@ scratch_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n,
     IntKeyGroups index;
     for (int64_t b = 0; b < n; b += kBlock) {
       const int64_t rows = std::min(kBlock + kAhead, n - b);
-      hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(ids + b), rows, hashes.data(), 0);
+      hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(ids + b), rows,
+                                   hashes.data(), 0);
       for (int64_t j = 0; j < std::min(kBlock, rows); ++j) {
         const auto r = static_cast<size_t>(b + j);
         group[r] = -1;
@@ -231,7 +232,9 @@ void place(const ArrayView& v, const Groups& groups, Read read, Gathered& out) {
 }
 
 Gathered gather(const ArrayView& v, const Groups& groups, size_t column, int64_t n) {
-  if (v.length() != n) throw std::invalid_argument("value columns must have the time column's length");
+  if (v.length() != n) {
+    throw std::invalid_argument("value columns must have the time column's length");
+  }
   Gathered out;
   out.x.resize(groups.time.size());
   out.ok.resize(groups.time.size());
@@ -296,7 +299,9 @@ struct Records {
   Records(size_t bytes, size_t positions)
       : stride(bytes <= 64 ? std::bit_ceil(std::max<size_t>(bytes, 8)) : bytes),
         slots(stride / 8 * positions) {}
-  uint8_t* at(size_t position) { return reinterpret_cast<uint8_t*>(slots.data()) + position * stride; }
+  uint8_t* at(size_t position) {
+    return reinterpret_cast<uint8_t*>(slots.data()) + position * stride;
+  }
   [[nodiscard]] const uint8_t* at(size_t position) const {
     return reinterpret_cast<const uint8_t*>(slots.data()) + position * stride;
   }
