@@ -200,11 +200,13 @@ template <class T>
 struct TypedValues {
   const T* x;
   double operator()(int64_t r) const { return static_cast<double>(x[r]); }
+  void prefetch(int64_t r) const { __builtin_prefetch(x + r); }
 };
 struct BitValues {
   const uint8_t* bits;
   int64_t offset;
   double operator()(int64_t r) const { return arrow::get_bit(bits, offset + r); }
+  void prefetch(int64_t r) const { __builtin_prefetch(bits + (offset + r) / 8); }
 };
 
 // Values into position order: scattered from the rows in order (sequential reads), or, when
@@ -224,7 +226,7 @@ void place(const ArrayView& v, const Groups& groups, Read read, Gathered& out) {
   const size_t m = groups.row_of.size();
   constexpr size_t kAhead = 16;
   for (size_t p = 0; p < m; ++p) {
-    if (p + kAhead < m) (void)read(groups.row_of[p + kAhead]);  // a load ahead, as a prefetch
+    if (p + kAhead < m) read.prefetch(groups.row_of[p + kAhead]);
     const int64_t r = groups.row_of[p];
     out.x[p] = read(r);
     out.ok[p] = v.is_valid(r);
@@ -295,7 +297,7 @@ struct SlotPlan {
 // bytes are padded to a power of two, so reading one touches a single cache line.
 struct Records {
   size_t stride;  // bytes
-  scratch_vector<uint64_t> slots;  // every slot is written by a sweep before finish reads it
+  scratch_vector<uint64_t> slots;  // a sweep writes every slot finish reads (padding is not read)
   Records(size_t bytes, size_t positions)
       : stride(bytes <= 64 ? std::bit_ceil(std::max<size_t>(bytes, 8)) : bytes),
         slots(stride / 8 * positions) {}
