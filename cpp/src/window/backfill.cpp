@@ -47,51 +47,6 @@ struct Groups {
   scratch_vector<int64_t> time;  // per position
 };
 
-// Dense ids, in first-seen order, for the XXH3 hashes of int64 keys: XXH3 of 8 bytes is a
-// bijection, so equal hashes mean equal keys and the key itself need not be stored. Open
-// addressing over (hash, id) slots, at most half full.
-class IntKeyGroups {
- public:
-  IntKeyGroups() { reset(size_t{1} << 12); }
-  void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
-  int64_t id(uint64_t hash) {
-    for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
-      Slot& s = slots_[pos];
-      if (s.hash == hash && s.id >= 0) return s.id;
-      if (s.id < 0) {
-        s = {hash, count_};
-        if (static_cast<size_t>(++count_) * 2 > slots_.size()) grow();
-        return count_ - 1;
-      }
-    }
-  }
-  [[nodiscard]] int64_t size() const noexcept { return count_; }
-
- private:
-  struct Slot {
-    uint64_t hash;
-    int64_t id;  // -1: empty
-  };
-  void reset(size_t capacity) {
-    slots_.assign(capacity, Slot{0, -1});
-    mask_ = capacity - 1;
-  }
-  void grow() {
-    big_vector<Slot> old;
-    old.swap(slots_);
-    reset(old.size() * 2);
-    for (const Slot& s : old) {
-      if (s.id < 0) continue;
-      size_t pos = s.hash & mask_;
-      while (slots_[pos].id >= 0) pos = (pos + 1) & mask_;
-      slots_[pos] = s;
-    }
-  }
-  big_vector<Slot> slots_;
-  size_t mask_ = 0;
-  int64_t count_ = 0;
-};
-
 // Dense group ids per row (-1 for a null key) in first-seen order.
 scratch_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n, int64_t& groups) {
   scratch_vector<int64_t> group(static_cast<size_t>(n));
@@ -106,7 +61,7 @@ scratch_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n,
     const int64_t* ids = widened.empty() ? key.values<int64_t>() : widened.data();
     constexpr int64_t kBlock = 1024, kAhead = 16;
     std::array<uint64_t, kBlock + kAhead> hashes{};
-    IntKeyGroups index;
+    idmap::FlatTable index(size_t{1} << 12);  // (hash, group): no key pool needed
     for (int64_t b = 0; b < n; b += kBlock) {
       const int64_t rows = std::min(kBlock + kAhead, n - b);
       hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(ids + b), rows,
@@ -116,10 +71,16 @@ scratch_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n,
         group[r] = -1;
         if (!key.is_valid(b + j)) continue;
         index.prefetch(hashes[static_cast<size_t>(std::min(j + kAhead, rows - 1))]);
-        group[r] = index.id(hashes[static_cast<size_t>(j)]);
+        const uint64_t h = hashes[static_cast<size_t>(j)];
+        int64_t g = index.find(h, [](int64_t) { return true; });  // equal hashes: equal keys
+        if (g == idmap::FlatTable::kEmpty) {
+          g = static_cast<int64_t>(index.size());
+          index.insert(h, g);
+        }
+        group[r] = g;
       }
     }
-    groups = index.size();
+    groups = static_cast<int64_t>(index.size());
     return group;
   }
   // Composite or string keys: their canonical bytes, in a string key pool.
@@ -195,20 +156,6 @@ struct Gathered {
   scratch_vector<uint8_t> ok;
 };
 
-// Reads value `r` as a double: a typed array, or boolean bits.
-template <class T>
-struct TypedValues {
-  const T* x;
-  double operator()(int64_t r) const { return static_cast<double>(x[r]); }
-  void prefetch(int64_t r) const { __builtin_prefetch(x + r); }
-};
-struct BitValues {
-  const uint8_t* bits;
-  int64_t offset;
-  double operator()(int64_t r) const { return arrow::get_bit(bits, offset + r); }
-  void prefetch(int64_t r) const { __builtin_prefetch(bits + (offset + r) / 8); }
-};
-
 // Values into position order: scattered from the rows in order (sequential reads), or, when
 // groups were sorted and row_of exists, gathered by it.
 template <class Read>
@@ -240,23 +187,7 @@ Gathered gather(const ArrayView& v, const Groups& groups, size_t column, int64_t
   Gathered out;
   out.x.resize(groups.time.size());
   out.ok.resize(groups.time.size());
-  auto typed = [&]<class T>(T*) { place(v, groups, TypedValues<T>{v.values<T>()}, out); };
-  switch (v.is_dictionary() ? TypeId::other : v.id()) {
-    case TypeId::int8: typed(static_cast<int8_t*>(nullptr)); break;
-    case TypeId::uint8: typed(static_cast<uint8_t*>(nullptr)); break;
-    case TypeId::int16: typed(static_cast<int16_t*>(nullptr)); break;
-    case TypeId::uint16: typed(static_cast<uint16_t*>(nullptr)); break;
-    case TypeId::int32: typed(static_cast<int32_t*>(nullptr)); break;
-    case TypeId::uint32: typed(static_cast<uint32_t*>(nullptr)); break;
-    case TypeId::int64: typed(static_cast<int64_t*>(nullptr)); break;
-    case TypeId::uint64: typed(static_cast<uint64_t*>(nullptr)); break;
-    case TypeId::float32: typed(static_cast<float*>(nullptr)); break;
-    case TypeId::float64: typed(static_cast<double*>(nullptr)); break;
-    case TypeId::boolean: place(v, groups, BitValues{v.bool_bits(), v.offset()}, out); break;
-    default:
-      throw unsupported_type("value column " + std::to_string(column) + " must be numeric, got " +
-                             arrow::type_name(v.schema()));
-  }
+  detail::visit_values(v, column, [&](const auto& read) { place(v, groups, read, out); });
   return out;
 }
 

@@ -151,36 +151,13 @@ RowValues value_rows(const std::vector<ArrayView>& cols, int64_t n) {
   for (size_t c = 0; c < cols.size(); ++c) {
     const ArrayView& v = cols[c];
     if (v.length() != n) throw std::invalid_argument("value columns must have the time column's length");
-    auto put = [&]<class T>(T*) {
-      const T* x = v.values<T>();
+    detail::visit_values(v, c, [&](const auto& read) {
       for (int64_t i = 0; i < n; ++i) {
         const size_t at = static_cast<size_t>(i) * cols.size() + c;
-        out.values[at] = static_cast<double>(x[i]);
+        out.values[at] = read(i);
         out.valid[at] = v.is_valid(i);
       }
-    };
-    switch (v.is_dictionary() ? TypeId::other : v.id()) {
-      case TypeId::int8: put(static_cast<int8_t*>(nullptr)); break;
-      case TypeId::uint8: put(static_cast<uint8_t*>(nullptr)); break;
-      case TypeId::int16: put(static_cast<int16_t*>(nullptr)); break;
-      case TypeId::uint16: put(static_cast<uint16_t*>(nullptr)); break;
-      case TypeId::int32: put(static_cast<int32_t*>(nullptr)); break;
-      case TypeId::uint32: put(static_cast<uint32_t*>(nullptr)); break;
-      case TypeId::int64: put(static_cast<int64_t*>(nullptr)); break;
-      case TypeId::uint64: put(static_cast<uint64_t*>(nullptr)); break;
-      case TypeId::float32: put(static_cast<float*>(nullptr)); break;
-      case TypeId::float64: put(static_cast<double*>(nullptr)); break;
-      case TypeId::boolean:
-        for (int64_t i = 0; i < n; ++i) {
-          const size_t at = static_cast<size_t>(i) * cols.size() + c;
-          out.values[at] = arrow::get_bit(v.bool_bits(), v.offset() + i);
-          out.valid[at] = v.is_valid(i);
-        }
-        break;
-      default:
-        throw unsupported_type("value column " + std::to_string(c) +
-                               " must be numeric, got " + arrow::type_name(v.schema()));
-    }
+    });
   }
   return out;
 }
