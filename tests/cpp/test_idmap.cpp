@@ -13,7 +13,7 @@
 namespace {
 
 using namespace featforge;
-using idmap::FlatTable;
+using FlatTable = idmap::FlatTable<>;
 
 TEST(FlatTable, GrowsAndFindsEverything) {
   FlatTable t;

@@ -258,6 +258,28 @@ def test_version_1_files_still_load():
     assert strings.lookup(pa.array(["a", "bb", "ccc", "dddd", "zz"])).to_pylist() == [1, 0, 3, 2, 0]
 
 
+def test_version_2_files_still_load(tmp_path):
+    """Files written by featforge 0.2.0 (format 2: counters beside the keys, a (hash, slot)
+    table) load with their counters, candidates and victim order, and save as the current
+    format."""
+    data = Path(__file__).parent / "data"
+    ints = IdMap.load(data / "idmap_v2_int64.ffidmap")
+    expected = {"key": [10, 20, 40], "index": [2, 3, 4], "count": [3, 2, 3], "last_seen": [9, 4, 7]}
+    assert ints.to_arrow().to_pydict() == expected
+    assert ints.stats()["candidates"] == 3  # 30, 50 and 60, seen once each (min_count=2)
+    ints.save(tmp_path / "v3.ffidmap")
+    assert IdMap.load(tmp_path / "v3.ffidmap").to_arrow().to_pydict() == expected
+    assert ints.lookup(pa.array([30, 99]), insert=True).to_pylist() == [5, 1]
+    assert ints.to_arrow().to_pydict()["count"] == [3, 2, 3, 2]
+    # max_size=4 with LFU: admitting 50 evicts the least-used key, 20 (count 2, seen first).
+    assert ints.lookup(pa.array([50]), insert=True).to_pylist() == [3]
+    assert ints.take_evicted().to_pydict() == {"key": [20], "index": [3]}
+    strings = IdMap.load(data / "idmap_v2_string.ffidmap")
+    assert strings.stats()["frozen"]
+    assert strings.lookup(pa.array(["c", "a", "b", "dd", "zz"])).to_pylist() == [1, 2, 3, 4, 0]
+    assert strings.to_arrow().to_pydict()["count"] == [3, 1, 1, 1]
+
+
 def test_forged_hash_table_is_rejected(tmp_path):
     """The saved hash table is checked on load even when the checksum matches: a slot pointing
     past the keys must be a ValueError, not an out-of-range read."""
@@ -265,12 +287,12 @@ def test_forged_hash_table_is_rejected(tmp_path):
     IdMap().fit(pa.array(range(100))).save(path)
     data = bytearray(path.read_bytes())
     body_end = len(data) - 16  # u64 checksum + "FFIDEND1"
-    # The admitted keys' table follows their key array, so the last 8 bytes reading 99 are the
-    # table slot of key 99 (slot 99); the candidates' pool after it is empty.
-    needle = (99).to_bytes(8, "little")
-    at = bytes(data[:body_end]).rfind(needle)
+    # A table entry is (hash, slot, count, last_seen): point key 99's entry past the keys.
+    key_hash = xxhash.xxh3_64_intdigest((99).to_bytes(8, "little"))
+    entry = key_hash.to_bytes(8, "little") + (99).to_bytes(8, "little")
+    at = bytes(data[:body_end]).rfind(entry)
     assert at > 0
-    data[at : at + 8] = (10**6).to_bytes(8, "little")
+    data[at + 8 : at + 16] = (10**6).to_bytes(8, "little")
     data[body_end : body_end + 8] = xxhash.xxh3_64_intdigest(bytes(data[:body_end])).to_bytes(
         8, "little"
     )

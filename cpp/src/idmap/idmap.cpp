@@ -141,9 +141,11 @@ void IdMap::drop_candidates() {
   for (int64_t s = 0; s < candidates_.slots(); ++s) {
     if (candidates_.live(s)) slots.push_back(s);
   }
+  const auto counters = candidates_.counters_by_slot();
   std::sort(slots.begin(), slots.end(), [&](int64_t a, int64_t b) {
-    return candidates_.count(a) != candidates_.count(b) ? candidates_.count(a) < candidates_.count(b)
-                                                        : candidates_.last_seen(a) < candidates_.last_seen(b);
+    const KeyPool::Counters& x = counters[static_cast<size_t>(a)];
+    const KeyPool::Counters& y = counters[static_cast<size_t>(b)];
+    return x.count != y.count ? x.count < y.count : x.last_seen < y.last_seen;
   });
   for (int64_t s : slots) {
     if (candidates_.size() <= target) break;
@@ -185,18 +187,19 @@ void IdMap::insert_miss(uint64_t h, int64_t int_key, std::string_view str_key, i
     slot = admit(h, int_key, str_key, 1, now);
     return;
   }
-  int64_t c = options_.key_type == KeyType::int64 ? candidates_.find(h, int_key)
-                                                  : candidates_.find(h, str_key);
-  if (c == FlatTable::kEmpty) {
+  KeyPool::Entry* c = options_.key_type == KeyType::int64 ? candidates_.find_entry(h, int_key)
+                                                          : candidates_.find_entry(h, str_key);
+  if (c == nullptr) {
     if (candidates_.size() >= options_.max_candidates) drop_candidates();
-    c = candidates_.add(h, int_key, str_key, 0, now);
+    const int64_t added = candidates_.add(h, int_key, str_key, 0, now);
+    c = &candidates_.entry(added);
   }
-  const int64_t count = ++candidates_.count(c);
-  candidates_.last_seen(c) = std::max(candidates_.last_seen(c), now);
+  const int64_t count = ++c->payload.count;
+  const int64_t last_seen = c->payload.last_seen = std::max(c->payload.last_seen, now);
   if (count >= options_.min_count) {
-    const std::string copy(str_key);  // admission may reuse the candidate arena
-    slot = admit(h, int_key, copy, count, candidates_.last_seen(c));
-    if (slot != FlatTable::kEmpty) candidates_.remove(c);
+    const int64_t candidate = c->id;
+    slot = admit(h, int_key, str_key, count, last_seen);
+    if (slot != kNoId) candidates_.remove(candidate);
   }
 }
 
@@ -204,23 +207,14 @@ template <bool Insert, class K>
 void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView& view,
                          int64_t begin, int64_t n, const int64_t* times, int64_t* out,
                          uint8_t* valid, int64_t& nulls) {
-  constexpr int64_t kPrefetch = 40;  // table slots are prefetched this far ahead
-  constexpr int64_t kEarly = 16;     // inserting lookups resolve slots this far ahead...
+  // Table entries are prefetched this far ahead. An inserting lookup updates the counters in the
+  // entry it finds, so one prefetched line serves both the probe and the update.
+  constexpr int64_t kPrefetch = 40;
   const int64_t oov_base = options_.num_oov_buckets;
   const bool has_nulls = view.has_nulls();
-  // ...and prefetch the counters they will update. Only for hits: a key absent now may be
-  // admitted by an earlier element of the block, so a miss is looked up again in turn. Without
-  // eviction no admitted slot ever moves, so an early hit stays valid.
-  const bool early = Insert && options_.eviction == Eviction::none;
-  int64_t early_slot[kEarly];
-  auto resolve = [&](int64_t j) {
-    const int64_t s = keys_.find(hashes[j], keys[j]);
-    if (s != FlatTable::kEmpty) keys_.prefetch_counters(s);
-    early_slot[j % kEarly] = s;
-  };
-  if (early) {
-    for (int64_t j = 0; j < std::min(kEarly, n); ++j) resolve(j);
-  }
+  const Eviction eviction = options_.eviction;
+  // Kept in locals (stores through `out` could alias the members) and written back at the end.
+  int64_t sequence = sequence_, lookups = 0, oov_hits = 0;
   // Validity bits are collected a word at a time (a per-row read-modify-write of the same byte
   // would chain every row to the previous one). `begin` is a multiple of 64.
   uint64_t valid_word = 0;
@@ -236,18 +230,15 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
   const bool inline_index = !Insert && !frozen_strings_.empty();
   for (int64_t j = 0; j < n; ++j) {
     if (j + kPrefetch < n) {
-      if (inline_index) {
+      if constexpr (Insert) {
+        keys_.prefetch_for_update(hashes[j + kPrefetch]);
+      } else if (inline_index) {
         frozen_strings_.prefetch(hashes[j + kPrefetch]);
       } else {
         keys_.prefetch(hashes[j + kPrefetch]);
       }
     }
     const int64_t i = begin + j;
-    int64_t slot = FlatTable::kEmpty;
-    if (early) {
-      slot = early_slot[j % kEarly];
-      if (j + kEarly < n) resolve(j + kEarly);
-    }
     if (has_nulls && !view.is_valid(i)) {
       out[i] = 0;
       ++nulls;
@@ -255,34 +246,33 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
       continue;
     }
     const uint64_t h = hashes[j];
-    if constexpr (!Insert && std::is_same_v<K, std::string_view>) {
-      if (!frozen_strings_.empty()) {
-        slot = frozen_strings_.find(h, keys[j], keys_);
+    int64_t slot;
+    if constexpr (Insert) {
+      ++lookups;
+      const int64_t now = times ? times[i] : sequence;
+      ++sequence;
+      if (KeyPool::Entry* e = keys_.find_entry(h, keys[j])) {
+        slot = e->id;
+        const int64_t old = e->payload.count++;
+        e->payload.last_seen = std::max(e->payload.last_seen, now);
+        if (eviction == Eviction::lru) order_.touch_lru(slot);
+        if (eviction == Eviction::lfu) order_.bump_lfu(slot, old);
       } else {
-        slot = keys_.find(h, keys[j]);
+        slot = kNoId;  // unless admitted
+        if constexpr (std::is_same_v<K, int64_t>) {
+          insert_miss(h, keys[j], {}, now, slot);
+        } else {
+          insert_miss(h, 0, keys[j], now, slot);
+        }
+        oov_hits += slot == kNoId;
       }
-    } else if (slot == FlatTable::kEmpty) {
+    } else if constexpr (std::is_same_v<K, std::string_view>) {
+      slot = inline_index ? frozen_strings_.find(h, keys[j], keys_) : keys_.find(h, keys[j]);
+    } else {
       slot = keys_.find(h, keys[j]);
     }
-    if constexpr (Insert) {
-      ++counters_.lookups;
-      const int64_t now = times ? times[i] : sequence_;
-      ++sequence_;
-      if (slot != FlatTable::kEmpty) {
-        const int64_t old = keys_.count(slot)++;
-        int64_t& seen = keys_.last_seen(slot);
-        seen = std::max(seen, now);
-        if (options_.eviction == Eviction::lru) order_.touch_lru(slot);
-        if (options_.eviction == Eviction::lfu) order_.bump_lfu(slot, old);
-      } else if constexpr (std::is_same_v<K, int64_t>) {
-        insert_miss(h, keys[j], {}, now, slot);
-      } else {
-        insert_miss(h, 0, keys[j], now, slot);
-      }
-      if (slot == FlatTable::kEmpty) ++counters_.oov_hits;
-    }
     bool ok = true;
-    if (slot != FlatTable::kEmpty) {
+    if (slot != kNoId) {
       out[i] = oov_base + slot;
     } else if (oov_base == 1) {
       out[i] = 0;
@@ -297,6 +287,11 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
     if ((i & 63) == 63) flush();
   }
   flush();
+  if constexpr (Insert) {
+    sequence_ = sequence;
+    counters_.lookups += lookups;
+    counters_.oov_hits += oov_hits;
+  }
 }
 
 arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayView* ts) {
@@ -395,18 +390,22 @@ void IdMap::freeze(FreezeOrder order) {
       return options_.key_type == KeyType::int64 ? keys_.int_key(a) < keys_.int_key(b)
                                                  : keys_.str_key(a) < keys_.str_key(b);
     };
+    const auto counters = keys_.counters_by_slot();
+    auto count = [&](int64_t s) { return counters[static_cast<size_t>(s)].count; };
     std::sort(slots.begin(), slots.end(), [&](int64_t a, int64_t b) {
-      if (keys_.count(a) != keys_.count(b)) return keys_.count(a) > keys_.count(b);
+      if (count(a) != count(b)) return count(a) > count(b);
       return key_less(a, b);
     });
     KeyPool fresh(options_.key_type);
+    fresh.reserve(static_cast<int64_t>(slots.size()));
     for (int64_t s : slots) {
       const Key k = keys_.key(s);
-      fresh.add(keys_.hash(s), k.int_key, k.str_key, keys_.count(s), keys_.last_seen(s));
+      fresh.add(keys_.hash(s), k.int_key, k.str_key, count(s),
+                counters[static_cast<size_t>(s)].last_seen);
     }
     keys_ = std::move(fresh);
   }
-  keys_.spread_for_lookups();
+  keys_.index_for_lookups();
   if (options_.key_type == KeyType::string) frozen_strings_.build(keys_);
   order_.clear();
   frozen_ = true;
@@ -438,14 +437,19 @@ int64_t IdMap::evict_older_than(int64_t ts) {
   std::unique_lock lock(mutex_);
   if (frozen_) throw std::invalid_argument("this IdMap is frozen: evict() is not allowed");
   int64_t removed = 0;
+  // Counters are read once up front: evicting one key leaves the others' counters unchanged.
+  const auto admitted = keys_.counters_by_slot();
   for (int64_t s = 0; s < keys_.slots(); ++s) {
-    if (keys_.live(s) && keys_.last_seen(s) < ts) {
+    if (keys_.live(s) && admitted[static_cast<size_t>(s)].last_seen < ts) {
       evict_slot(s);
       ++removed;
     }
   }
+  const auto candidates = candidates_.counters_by_slot();
   for (int64_t s = 0; s < candidates_.slots(); ++s) {
-    if (candidates_.live(s) && candidates_.last_seen(s) < ts) candidates_.remove(s);
+    if (candidates_.live(s) && candidates[static_cast<size_t>(s)].last_seen < ts) {
+      candidates_.remove(s);
+    }
   }
   return removed;
 }
@@ -473,41 +477,41 @@ void IdMap::merge(const IdMap& other) {
   check_compatible(other);
   if (frozen_) throw std::invalid_argument("this IdMap is frozen: merge() is not allowed");
   auto absorb = [&](const KeyPool& pool, bool admitted) {
+    const auto theirs = pool.counters_by_slot();
+    auto find = [&](KeyPool& in, uint64_t h, const Key& k) {
+      return options_.key_type == KeyType::int64 ? in.find_entry(h, k.int_key)
+                                                 : in.find_entry(h, std::string_view(k.str_key));
+    };
     for (int64_t s = 0; s < pool.slots(); ++s) {
       if (!pool.live(s)) continue;
       const Key k = pool.key(s);
       const uint64_t h = pool.hash(s);
-      const int64_t count = pool.count(s);
-      const int64_t seen = pool.last_seen(s);
-      int64_t mine = options_.key_type == KeyType::int64 ? keys_.find(h, k.int_key)
-                                                          : keys_.find(h, std::string_view(k.str_key));
-      if (mine != FlatTable::kEmpty) {
-        const int64_t old = keys_.count(mine);
-        keys_.count(mine) += count;
-        keys_.last_seen(mine) = std::max(keys_.last_seen(mine), seen);
+      const int64_t count = theirs[static_cast<size_t>(s)].count;
+      const int64_t seen = theirs[static_cast<size_t>(s)].last_seen;
+      if (KeyPool::Entry* mine = find(keys_, h, k)) {
+        const int64_t old = mine->payload.count;
+        mine->payload.count += count;
+        mine->payload.last_seen = std::max(mine->payload.last_seen, seen);
         if (options_.eviction == Eviction::lfu) {
-          order_.remove(mine);
-          order_.insert_lfu(mine, old + count);
+          order_.remove(mine->id);
+          order_.insert_lfu(mine->id, old + count);
         }
         continue;
       }
-      int64_t cand = options_.key_type == KeyType::int64
-                         ? candidates_.find(h, k.int_key)
-                         : candidates_.find(h, std::string_view(k.str_key));
+      KeyPool::Entry* cand = find(candidates_, h, k);
       int64_t total = count;
       int64_t last = seen;
-      if (cand != FlatTable::kEmpty) {
-        total += candidates_.count(cand);
-        last = std::max(last, candidates_.last_seen(cand));
+      if (cand != nullptr) {
+        total += cand->payload.count;
+        last = std::max(last, cand->payload.last_seen);
       }
       if (admitted || total >= options_.min_count) {
-        if (admit(h, k.int_key, k.str_key, total, last) != FlatTable::kEmpty &&
-            cand != FlatTable::kEmpty) {
-          candidates_.remove(cand);
+        const int64_t candidate = cand != nullptr ? cand->id : kNoId;
+        if (admit(h, k.int_key, k.str_key, total, last) != kNoId && candidate != kNoId) {
+          candidates_.remove(candidate);
         }
-      } else if (cand != FlatTable::kEmpty) {
-        candidates_.count(cand) = total;
-        candidates_.last_seen(cand) = last;
+      } else if (cand != nullptr) {
+        cand->payload = KeyPool::Counters{total, last};
       } else {
         if (candidates_.size() >= options_.max_candidates) drop_candidates();
         candidates_.add(h, k.int_key, k.str_key, total, last);
@@ -572,8 +576,11 @@ arrow::OwnedArray IdMap::to_arrow() const {
   }
   table->children.push_back(
       column("index", [&](int64_t s) { return options_.num_oov_buckets + s; }));
-  table->children.push_back(column("count", [&](int64_t s) { return keys_.count(s); }));
-  table->children.push_back(column("last_seen", [&](int64_t s) { return keys_.last_seen(s); }));
+  const auto counters = keys_.counters_by_slot();
+  table->children.push_back(
+      column("count", [&](int64_t s) { return counters[static_cast<size_t>(s)].count; }));
+  table->children.push_back(
+      column("last_seen", [&](int64_t s) { return counters[static_cast<size_t>(s)].last_seen; }));
   return arrow::export_array(std::move(table));
 }
 
@@ -632,7 +639,7 @@ IdMap IdMap::from_arrow(const ArrayView& table, const Options& options) {
       h = hasher(sk.data(), sk.size());
       existing = map.keys_.find(h, sk);
     }
-    if (existing != FlatTable::kEmpty) throw std::invalid_argument("from_arrow: duplicate key");
+    if (existing != kNoId) throw std::invalid_argument("from_arrow: duplicate key");
     map.keys_.add_at(slot, h, ik, sk, count.values<int64_t>()[i], last_seen.values<int64_t>()[i]);
   }
   if (options.eviction != Eviction::none) {
@@ -642,15 +649,18 @@ IdMap IdMap::from_arrow(const ArrayView& table, const Options& options) {
     for (int64_t s = 0; s < map.keys_.slots(); ++s) {
       if (map.keys_.live(s)) slots.push_back(s);
     }
+    const auto counters = map.keys_.counters_by_slot();
+    auto count_of = [&](int64_t s) { return counters[static_cast<size_t>(s)].count; };
+    auto seen_of = [&](int64_t s) { return counters[static_cast<size_t>(s)].last_seen; };
     std::sort(slots.begin(), slots.end(), [&](int64_t a, int64_t b) {
-      if (options.eviction == Eviction::lfu && map.keys_.count(a) != map.keys_.count(b)) {
-        return map.keys_.count(a) < map.keys_.count(b);
+      if (options.eviction == Eviction::lfu && count_of(a) != count_of(b)) {
+        return count_of(a) < count_of(b);
       }
-      return map.keys_.last_seen(a) < map.keys_.last_seen(b);
+      return seen_of(a) < seen_of(b);
     });
     for (int64_t s : slots) {
       if (options.eviction == Eviction::lru) map.order_.push_back(s);
-      else map.order_.insert_lfu(s, map.keys_.count(s));
+      else map.order_.insert_lfu(s, count_of(s));
     }
   }
   return map;

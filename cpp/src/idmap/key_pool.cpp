@@ -20,6 +20,7 @@ int64_t KeyPool::add(uint64_t hash, int64_t int_key, std::string_view str_key, i
 
 void KeyPool::add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_view str_key,
                      int64_t count, int64_t last_seen) {
+  drop_index();
   const auto s = static_cast<size_t>(slot);
   if (s >= live_.size()) {
     // New slots up to `slot`; any skipped over (restoring exact indices) start free.
@@ -27,7 +28,6 @@ void KeyPool::add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_v
     const size_t n = s + 1;
     live_.resize(n, 0);
     hashes_.resize(n, 0);
-    counters_.resize(n, Counters{0, 0});
     if (type_ == KeyType::int64) {
       int_keys_.resize(n, 0);
     } else {
@@ -41,7 +41,6 @@ void KeyPool::add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_v
   }
   live_[s] = 1;
   hashes_[s] = hash;
-  counters_[s] = Counters{count, last_seen};
   if (type_ == KeyType::int64) {
     int_keys_[s] = int_key;
   } else {
@@ -50,16 +49,16 @@ void KeyPool::add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_v
     key_lengths_[s] = static_cast<uint32_t>(str_key.size());
     arena_.append(str_key);
   }
-  table_.insert(hash, slot);
+  table_.insert(hash, slot, Counters{count, last_seen});
 }
 
 void KeyPool::restore(big_vector<uint8_t> live, big_vector<uint64_t> hashes,
-                      big_vector<Counters> counters, big_vector<int64_t> int_keys,
+                      const big_vector<Counters>& counters, big_vector<int64_t> int_keys,
                       std::vector<uint32_t> lengths, std::string arena, std::string_view table) {
+  drop_index();
   const size_t n = live.size();
   live_ = std::move(live);
   hashes_ = std::move(hashes);
-  counters_ = std::move(counters);
   free_.clear();
   size_t live_count = 0;
   for (size_t s = 0; s < n; ++s) live_count += live_[s] != 0;
@@ -92,15 +91,22 @@ void KeyPool::restore(big_vector<uint8_t> live, big_vector<uint64_t> hashes,
   for (size_t s = 0; s < n; ++s) {
     if (live_[s]) ids.push_back(static_cast<int64_t>(s));
   }
+  if (counters.size() != n) throw std::invalid_argument("IdMap file is corrupt (counters)");
   table_.reserve_for(live_count);
-  table_.insert_bulk(hashes_, ids);
+  table_.insert_bulk(hashes_, ids, [&](int64_t id) { return counters[static_cast<size_t>(id)]; });
+}
+
+big_vector<KeyPool::Counters> KeyPool::counters_by_slot() const {
+  big_vector<Counters> out(live_.size(), Counters{0, 0});
+  table_.for_each([&](const Entry& e) { out[static_cast<size_t>(e.id)] = e.payload; });
+  return out;
 }
 
 void KeyPool::remove(int64_t slot) {
+  drop_index();
   const auto s = static_cast<size_t>(slot);
   table_.erase(hashes_[s], slot);
   live_[s] = 0;
-  counters_[s] = Counters{0, 0};
   if (type_ == KeyType::string) arena_garbage_ += key_lengths_[s];
   free_.push_back(slot);
   compact_arena();
@@ -125,7 +131,8 @@ void KeyPool::compact_arena() {
 
 int64_t KeyPool::bytes() const noexcept {
   const auto slots = static_cast<int64_t>(live_.size());
-  int64_t b = static_cast<int64_t>(table_.bytes()) + slots * (8 + 8 + 8 + 1);
+  int64_t b = static_cast<int64_t>(table_.bytes()) + slots * (8 + 1);
+  if (indexed_) b += static_cast<int64_t>(index_.bytes());
   if (type_ == KeyType::int64) {
     b += slots * 8;
   } else {

@@ -1,16 +1,18 @@
-// The IdMap file format (version 2), little-endian:
+// The IdMap file format (version 3), little-endian:
 //   "FFIDMAP1"  u32 version  u32 contract length  contract bytes
 //   options: u8 key_type, u8 eviction, u8 frozen, i64 num_oov_buckets, i64 min_count,
 //            i64 max_size, u64 seed, i64 max_candidates, i64 sequence
 //   counters: 7 x i64 (lookups, oov_hits, admissions, evictions, rejected, candidates_dropped, 0)
 //   two pools (admitted keys, then candidates), each:
-//     i64 slots; u8 live[slots]; (i64 count, i64 last_seen)[slots]
-//       (version 1: i64 count[slots]; i64 last_seen[slots]);
+//     i64 slots; u8 live[slots];
 //     int64 keys: i64 key[slots] | string keys: u32 length[slots], u64 bytes, key bytes
-//     i64 table capacity; (u64 hash, i64 slot)[capacity]: the hash table itself, so loading
-//     copies it instead of rebuilding it (version 1 files, without it, are rebuilt)
+//     i64 table capacity; (u64 hash, i64 slot, i64 count, i64 last_seen)[capacity]: the hash
+//     table itself, keys' counters included, so loading copies it instead of rebuilding it
 //   victim order: i64 n, i64 slot[n]
 //   u64 XXH3-64 (seed 0) of everything above, then "FFIDEND1".
+// Older versions are read too, and their tables rebuilt: version 2 has per-slot counters
+// ((i64 count, i64 last_seen)[slots] after the live flags) and a (u64 hash, i64 slot) table;
+// version 1 has i64 count[slots]; i64 last_seen[slots] there and no table.
 // Loading reads the file in one go, checks magic, version, length and checksum before parsing,
 // and bounds-checks every field, so a truncated or corrupted file is a ValueError, never a crash.
 #include <fcntl.h>
@@ -36,7 +38,7 @@ namespace {
 
 constexpr std::string_view kMagic = "FFIDMAP1";
 constexpr std::string_view kEndMagic = "FFIDEND1";
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 constexpr uint32_t kOldestVersion = 1;
 using io::Reader;
 using io::Writer;
@@ -44,9 +46,7 @@ using io::Writer;
 void write_pool(Writer& w, const KeyPool& pool) {
   const int64_t slots = pool.slots();
   w.put(slots);
-  // Live flags and counters are written as they are held (a free slot's counters are zero).
   w.put_bytes(pool.raw_live());
-  w.put_bytes(pool.raw_counters());
   if (pool.type() == KeyType::int64) {
     if (pool.all_live()) {
       w.put_bytes(pool.raw_int_keys());
@@ -69,17 +69,17 @@ void write_pool(Writer& w, const KeyPool& pool) {
     }
   }
   const std::string_view table = pool.raw_table();
-  w.put(static_cast<int64_t>(table.size() / 16));
+  w.put(static_cast<int64_t>(table.size() / sizeof(KeyPool::Entry)));
   w.put_bytes(table);
 }
 
 void read_pool(Reader& r, KeyPool& pool, uint64_t seed, uint32_t version) {
   const auto slots = r.get<int64_t>();
   auto live = r.get_array_as<big_vector<uint8_t>>(slots);
-  big_vector<KeyPool::Counters> counters;
-  if (version >= 2) {
+  big_vector<KeyPool::Counters> counters;  // older versions: per slot; now in the table
+  if (version == 2) {
     counters = r.get_array_as<big_vector<KeyPool::Counters>>(slots);
-  } else {
+  } else if (version == 1) {
     const auto counts = r.get_array<int64_t>(slots);
     const auto seen = r.get_array<int64_t>(slots);
     counters.resize(counts.size());
@@ -114,12 +114,14 @@ void read_pool(Reader& r, KeyPool& pool, uint64_t seed, uint32_t version) {
   }
   std::string_view table;
   if (version >= 2) {
+    const size_t entry = version == 2 ? 16 : sizeof(KeyPool::Entry);
     const auto capacity = r.get<int64_t>();
-    if (capacity < 0 || static_cast<uint64_t>(capacity) > (uint64_t{1} << 59)) r.fail("corrupt (table size)");
-    table = r.take(static_cast<size_t>(capacity) * 16);
+    if (capacity < 0 || static_cast<uint64_t>(capacity) > (uint64_t{1} << 58)) r.fail("corrupt (table size)");
+    table = r.take(static_cast<size_t>(capacity) * entry);
+    if (version == 2) table = {};  // (hash, slot) only: rebuilt with the per-slot counters
   }
   // Keys of a checksummed file written by save() are unique; no per-key duplicate probing here.
-  pool.restore(std::move(live), std::move(hashes), std::move(counters),
+  pool.restore(std::move(live), std::move(hashes), counters,
                std::move(int_keys), std::move(lengths), std::move(arena), table);
 }
 
@@ -130,7 +132,7 @@ std::string IdMap::serialize() const {
   Writer w;
   // The image's size up to the string key bytes, reserved so it is not re-copied as it grows.
   auto pool_bytes = [](const KeyPool& pool) {
-    return static_cast<size_t>(pool.slots()) * (1 + 16 + 8) + pool.raw_table().size() + 64;
+    return static_cast<size_t>(pool.slots()) * (1 + 8) + pool.raw_table().size() + 64;
   };
   w.str().reserve(pool_bytes(keys_) + pool_bytes(candidates_) + 8 * static_cast<size_t>(keys_.slots()) + 1024);
   w.put_bytes(kMagic);
@@ -203,11 +205,15 @@ IdMap IdMap::deserialize(std::string_view bytes) {
   (void)r.get<int64_t>();
   read_pool(r, map.keys_, o.seed, version);
   read_pool(r, map.candidates_, o.seed, version);
-  if (map.frozen_ && o.key_type == KeyType::string) map.frozen_strings_.build(map.keys_);
+  if (map.frozen_) {
+    map.keys_.index_for_lookups();
+    if (o.key_type == KeyType::string) map.frozen_strings_.build(map.keys_);
+  }
   const auto n_order = r.get<int64_t>();
   const auto order = r.get_array<int64_t>(n_order);
   if (!r.done()) throw std::invalid_argument("IdMap file is corrupt (trailing bytes)");
   if (o.eviction != Eviction::none && !map.frozen_) {
+    const auto counters = map.keys_.counters_by_slot();
     if (static_cast<int64_t>(order.size()) != map.keys_.size()) {
       throw std::invalid_argument("IdMap file is corrupt (victim order)");
     }
@@ -218,7 +224,7 @@ IdMap IdMap::deserialize(std::string_view bytes) {
       if (o.eviction == Eviction::lru) {
         map.order_.push_back(s);
       } else {
-        map.order_.insert_lfu(s, map.keys_.count(s));
+        map.order_.insert_lfu(s, counters[static_cast<size_t>(s)].count);
       }
     }
   }

@@ -61,7 +61,7 @@ scratch_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n,
     const int64_t* ids = widened.empty() ? key.values<int64_t>() : widened.data();
     constexpr int64_t kBlock = 1024, kAhead = 16;
     std::array<uint64_t, kBlock + kAhead> hashes{};
-    idmap::FlatTable index(size_t{1} << 12);  // (hash, group): no key pool needed
+    idmap::FlatTable<> index(size_t{1} << 12);  // (hash, group): no key pool needed
     for (int64_t b = 0; b < n; b += kBlock) {
       const int64_t rows = std::min(kBlock + kAhead, n - b);
       hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(ids + b), rows,
@@ -73,7 +73,7 @@ scratch_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n,
         index.prefetch(hashes[static_cast<size_t>(std::min(j + kAhead, rows - 1))]);
         const uint64_t h = hashes[static_cast<size_t>(j)];
         int64_t g = index.find(h, [](int64_t) { return true; });  // equal hashes: equal keys
-        if (g == idmap::FlatTable::kEmpty) {
+        if (g == idmap::kNoId) {
           g = static_cast<int64_t>(index.size());
           index.insert(h, g);
         }
@@ -93,7 +93,7 @@ scratch_vector<int64_t> group_ids(const std::vector<ArrayView>& keys, int64_t n,
     const std::string_view k = row_keys.at(i);
     const uint64_t h = hasher(k.data(), k.size());
     int64_t g = pool.find(h, k);
-    if (g == idmap::FlatTable::kEmpty) g = pool.add(h, 0, k, 0, 0);
+    if (g == idmap::kNoId) g = pool.add(h, 0, k, 0, 0);
     group[static_cast<size_t>(i)] = g;
   }
   groups = pool.slots();

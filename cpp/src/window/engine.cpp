@@ -310,7 +310,7 @@ arrow::OwnedArray Aggregator::transform(const std::vector<ArrayView>& keys, cons
     const std::string_view k = row_keys.at(i);
     const uint64_t h = hasher(k.data(), k.size());
     int64_t s = index_.find(h, k);
-    if (s == idmap::FlatTable::kEmpty) {
+    if (s == idmap::kNoId) {
       s = index_.add(h, 0, k, 0, 0);
       created.push_back(s);
       if (static_cast<size_t>(s) >= states_.size()) {
@@ -416,7 +416,7 @@ arrow::OwnedArray Aggregator::query(const std::vector<ArrayView>& keys, int64_t 
     if (!row_keys.valid[static_cast<size_t>(i)]) continue;
     const std::string_view k = row_keys.at(i);
     const int64_t s = index_.find(hasher(k.data(), k.size()), k);
-    const KeyState& state = s == idmap::FlatTable::kEmpty ? empty : states_[static_cast<size_t>(s)];
+    const KeyState& state = s == idmap::kNoId ? empty : states_[static_cast<size_t>(s)];
     for (size_t w = 0; w < spec_.layout.windows.size(); ++w) {
       state.scan(at, w, spec_.layout, v);
       out.write(i, w, v);
@@ -512,7 +512,7 @@ Aggregator Aggregator::deserialize(std::string_view bytes, Spec spec) {
     if (live == 0) continue;
     const std::string key = r.get_string();
     const uint64_t h = hasher(key.data(), key.size());
-    if (agg.index_.find(h, std::string_view(key)) != idmap::FlatTable::kEmpty) r.fail("corrupt (duplicate key)");
+    if (agg.index_.find(h, std::string_view(key)) != idmap::kNoId) r.fail("corrupt (duplicate key)");
     agg.index_.add_at(s, h, 0, key, 0, 0);
     agg.states_[static_cast<size_t>(s)].read(r, agg.spec_.layout);
     agg.live_[static_cast<size_t>(s)] = 1;

@@ -1,7 +1,9 @@
 // An open-addressing hash table from keys to dense ids, with linear probing and backward-shift
-// deletion (no tombstones). It stores only (hash, id) pairs; the keys themselves live in the
-// owner's arrays, reached through the `equals(id)` callback. That keeps the table 16 bytes per
-// slot for both int64 and byte-string keys and lets the owner keep keys in one arena.
+// deletion (no tombstones). A slot holds the key's hash, its id and an optional payload that the
+// owner updates in place: IdMap keeps a key's counters there, so counting a hit touches one cache
+// line. The keys themselves live in the owner's arrays, reached through the `equals(id)`
+// callback, so the slot has the same size for int64 and byte-string keys (16 bytes plus the
+// payload) and the owner keeps string keys in one arena.
 #pragma once
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "featforge/memory.h"
@@ -16,9 +19,21 @@
 namespace featforge::idmap {
 
 
+// The id meaning "no entry" (what find returns for an absent key).
+inline constexpr int64_t kNoId = -1;
+
+struct NoPayload {};
+
+template <class Payload = NoPayload>
 class FlatTable {
  public:
-  static constexpr int64_t kEmpty = -1;
+  static constexpr int64_t kEmpty = kNoId;
+
+  struct Slot {
+    uint64_t hash;
+    int64_t id;
+    [[no_unique_address]] Payload payload;
+  };
 
   explicit FlatTable(size_t capacity = 16) { reset(capacity); }
 
@@ -28,7 +43,7 @@ class FlatTable {
 
   // Empties the table and sizes it for at least `capacity` slots (a power of two).
   void reset(size_t capacity) {
-    slots_.assign(std::bit_ceil(std::max<size_t>(capacity, 16)), Slot{0, kEmpty});
+    slots_.assign(std::bit_ceil(std::max<size_t>(capacity, 16)), Slot{0, kEmpty, {}});
     mask_ = slots_.size() - 1;
     size_ = 0;
   }
@@ -36,24 +51,75 @@ class FlatTable {
   // Sizes an empty table for `n` entries at the target load factor (bulk restores).
   void reserve_for(size_t n) { reset(n * 10 / 7 + 1); }
 
-  // Prefetches the home slot of a hash: batch lookups call this a few keys ahead.
+  // Prefetches the home slot of a hash: batch lookups call this a few keys ahead (for_write:
+  // the slot's payload is about to be updated).
   void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
+  void prefetch_for_write(uint64_t hash) const noexcept {
+    __builtin_prefetch(&slots_[hash & mask_], 1);
+  }
 
-  // The id stored for a key with this hash, or kEmpty. `equals(id)` compares the key.
+  // The slot of a key with this hash, or nullptr. `equals(id)` compares the key. The pointer is
+  // valid until the next insert or erase.
+  template <class Equals>
+  [[nodiscard]] Slot* find_slot(uint64_t hash, const Equals& equals) {
+    for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+      Slot& s = slots_[pos];
+      if (s.id == kEmpty) return nullptr;
+      if (s.hash == hash && equals(s.id)) return &s;
+    }
+  }
+  template <class Equals>
+  [[nodiscard]] const Slot* find_slot(uint64_t hash, const Equals& equals) const {
+    return const_cast<FlatTable*>(this)->find_slot(hash, equals);
+  }
+  // The id stored for a key with this hash, or kEmpty.
   template <class Equals>
   [[nodiscard]] int64_t find(uint64_t hash, const Equals& equals) const {
-    for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
-      const Slot& s = slots_[pos];
-      if (s.id == kEmpty) return kEmpty;
-      if (s.hash == hash && equals(s.id)) return s.id;
+    const Slot* s = find_slot(hash, equals);
+    return s == nullptr ? kEmpty : s->id;
+  }
+  // The slot holding `id`, whose key has this hash (it must be in the table).
+  [[nodiscard]] Slot& slot_of(uint64_t hash, int64_t id) {
+    size_t pos = hash & mask_;
+    while (slots_[pos].id != id) pos = (pos + 1) & mask_;
+    return slots_[pos];
+  }
+  [[nodiscard]] const Slot& slot_of(uint64_t hash, int64_t id) const {
+    return const_cast<FlatTable*>(this)->slot_of(hash, id);
+  }
+  // Replaces this table with the (hash, id) entries of `other` in a table of `capacity` slots
+  // (a power of two, above the maximum load factor). At other's capacity each entry keeps its
+  // position, so the copy is one sequential pass.
+  template <class Other>
+  void copy_entries(const Other& other, size_t capacity) {
+    reset(capacity);
+    if (capacity == other.capacity()) {
+      for (size_t pos = 0; pos < capacity; ++pos) {
+        const auto& s = other.slot_at(pos);
+        slots_[pos] = Slot{s.hash, s.id, {}};
+      }
+    } else {
+      other.for_each([&](const auto& s) { place(Slot{s.hash, s.id, {}}); });
+    }
+    size_ = other.size();
+  }
+  [[nodiscard]] const Slot& slot_at(size_t pos) const noexcept { return slots_[pos]; }
+
+  // Calls f(slot) for every entry, in table order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const Slot& s : slots_) {
+      if (s.id != kEmpty) f(s);
     }
   }
 
   // Bulk insert of absent keys into a table sized by reserve_for: entries are placed in order of
   // their home slot (a counting sort on its top bits), so the writes sweep the table once
   // instead of landing at random - loading a 10M-key map is then bound by memory bandwidth.
-  template <class Hashes>
-  void insert_bulk(const Hashes& hashes, const std::vector<int64_t>& ids) {
+  // `payload_of(id)` gives each entry's payload.
+  template <class Hashes, class PayloadOf>
+  void insert_bulk(const Hashes& hashes, const std::vector<int64_t>& ids,
+                   const PayloadOf& payload_of) {
     const int shift = std::max(0, static_cast<int>(std::bit_width(mask_)) - 16);  // <= 65536 buckets
     const size_t buckets = (mask_ >> shift) + 1;
     std::vector<uint32_t> start(buckets + 1, 0);
@@ -62,7 +128,7 @@ class FlatTable {
     std::vector<int64_t> ordered(ids.size());
     for (int64_t id : ids) ordered[start[(hashes[static_cast<size_t>(id)] & mask_) >> shift]++] = id;
     if ((size_ + ids.size()) * 10 > slots_.size() * 7) reset((size_ + ids.size()) * 10 / 7 + 1);
-    for (int64_t id : ordered) place(hashes[static_cast<size_t>(id)], id);
+    for (int64_t id : ordered) place(Slot{hashes[static_cast<size_t>(id)], id, payload_of(id)});
     size_ += ids.size();
   }
 
@@ -99,20 +165,20 @@ class FlatTable {
     if (capacity == slots_.size()) return;
     std::vector<Slot, featforge::HugePageAllocator<Slot>> old;
     old.swap(slots_);
-    slots_.assign(capacity, Slot{0, kEmpty});
+    slots_.assign(capacity, Slot{0, kEmpty, {}});
     mask_ = slots_.size() - 1;
     for (const Slot& s : old) {
-      if (s.id != kEmpty) place(s.hash, s.id);
+      if (s.id != kEmpty) place(s);
     }
   }
 
-  // Inserts an id for a key known to be absent.
-  void insert(uint64_t hash, int64_t id) {
+  // Inserts an id for a key known to be absent; returns its slot.
+  Slot& insert(uint64_t hash, int64_t id, const Payload& payload = {}) {
     // Keep the load factor at or below 0.7: a probe costs one cache miss for the home slot and
     // the rest of the (short) run is in the same or next line.
     if ((size_ + 1) * 10 > slots_.size() * 7) grow();
-    place(hash, id);
     ++size_;
+    return place(Slot{hash, id, payload});
   }
 
   // Removes the entry holding `id` (found by its hash). Backward-shift deletion: later entries of
@@ -135,15 +201,11 @@ class FlatTable {
         i = j;
       }
     }
-    slots_[i] = Slot{0, kEmpty};
+    slots_[i] = Slot{0, kEmpty, {}};
     --size_;
   }
 
  private:
-  struct Slot {
-    uint64_t hash;
-    int64_t id;
-  };
 
   bool well_formed(int64_t ids) const {
     size_t empty = 0;
@@ -167,21 +229,24 @@ class FlatTable {
     return !bad && entries == size_;
   }
 
-  void place(uint64_t hash, int64_t id) {
-    size_t pos = hash & mask_;
+  Slot& place(const Slot& entry) {
+    size_t pos = entry.hash & mask_;
     while (slots_[pos].id != kEmpty) pos = (pos + 1) & mask_;
-    slots_[pos] = Slot{hash, id};
+    slots_[pos] = entry;
+    return slots_[pos];
   }
 
   void grow() {
     std::vector<Slot, featforge::HugePageAllocator<Slot>> old;
     old.swap(slots_);
-    slots_.assign(old.size() * 2, Slot{0, kEmpty});
+    slots_.assign(old.size() * 2, Slot{0, kEmpty, {}});
     mask_ = slots_.size() - 1;
     for (const Slot& s : old) {
-      if (s.id != kEmpty) place(s.hash, s.id);  // the stored hash: no key is re-hashed
+      if (s.id != kEmpty) place(s);  // the stored hash: no key is re-hashed
     }
   }
+
+  static_assert(sizeof(Slot) == 16 + (std::is_empty_v<Payload> ? 0 : sizeof(Payload)));
 
   std::vector<Slot, featforge::HugePageAllocator<Slot>> slots_;
   size_t mask_ = 0;

@@ -84,11 +84,14 @@ struct Evicted {
 // Keys with counters, addressed by dense slot. Used twice: admitted keys and candidates.
 class KeyPool {
  public:
-  // Count and last_seen side by side: a hit updates both with one cache miss.
   struct Counters {
     int64_t count;
     int64_t last_seen;
   };
+  // A key's counters live in its hash-table entry, beside its hash and slot: a hit finds and
+  // updates them in one cache line (a separate per-slot array cost a second miss per row).
+  using Table = FlatTable<Counters>;
+  using Entry = Table::Slot;
 
   explicit KeyPool(KeyType type) : type_(type) {}
 
@@ -96,16 +99,29 @@ class KeyPool {
   // 64-bit value for a fixed seed (every step - the keyed rotate/xor, the xor of two rotations,
   // multiplications by odd constants, xor-shifts - is invertible), so equal hashes mean equal
   // keys and a lookup never touches the key array.
+  // The entry of a key, or nullptr; valid until the pool next changes.
+  [[nodiscard]] Entry* find_entry(uint64_t hash, int64_t /*key*/) {
+    return table_.find_slot(hash, [](int64_t) { return true; });
+  }
+  [[nodiscard]] Entry* find_entry(uint64_t hash, std::string_view key) {
+    return table_.find_slot(hash, [&](int64_t s) { return equal_bytes(str_key(s), key); });
+  }
   [[nodiscard]] int64_t find(uint64_t hash, int64_t /*key*/) const {
-    return table_.find(hash, [](int64_t) { return true; });
+    auto same = [](int64_t) { return true; };
+    return indexed_ ? index_.find(hash, same) : table_.find(hash, same);
   }
   [[nodiscard]] int64_t find(uint64_t hash, std::string_view key) const {
-    return table_.find(hash, [&](int64_t s) { return equal_bytes(str_key(s), key); });
+    auto same = [&](int64_t s) { return equal_bytes(str_key(s), key); };
+    return indexed_ ? index_.find(hash, same) : table_.find(hash, same);
   }
-  void prefetch(uint64_t hash) const noexcept { table_.prefetch(hash); }
-  void prefetch_counters(int64_t slot) const noexcept {
-    __builtin_prefetch(&counters_[static_cast<size_t>(slot)], 1);
+  void prefetch(uint64_t hash) const noexcept {
+    if (indexed_) {
+      index_.prefetch(hash);
+    } else {
+      table_.prefetch(hash);
+    }
   }
+  void prefetch_for_update(uint64_t hash) const noexcept { table_.prefetch_for_write(hash); }
 
   // Adds a key (known absent) with the given counters; reuses a free slot if there is one.
   int64_t add(uint64_t hash, int64_t int_key, std::string_view str_key, int64_t count,
@@ -115,22 +131,19 @@ class KeyPool {
               int64_t count, int64_t last_seen);
   void remove(int64_t slot);
   // Replaces the pool with `live.size()` restored slots in one go (loading a file): arrays are
-  // taken over, and the hash table is copied from `table` (FlatTable::raw_slots of the saved
-  // pool) or, when that is empty, rebuilt once. For string pools `int_keys` is unused and keys
-  // are `lengths` consecutive runs of `arena`. Throws std::invalid_argument for a table that
-  // does not fit the keys.
+  // taken over, and the hash table is copied from `table` (Table::raw_slots of the saved pool,
+  // counters included) or, when that is empty, rebuilt once with the per-slot `counters`. For
+  // string pools `int_keys` is unused and keys are `lengths` consecutive runs of `arena`. Throws
+  // std::invalid_argument for a table that does not fit the keys.
   void restore(big_vector<uint8_t> live, big_vector<uint64_t> hashes,
-               big_vector<Counters> counters, big_vector<int64_t> int_keys,
+               const big_vector<Counters>& counters, big_vector<int64_t> int_keys,
                std::vector<uint32_t> lengths, std::string arena, std::string_view table = {});
   [[nodiscard]] std::string_view raw_table() const noexcept { return table_.raw_slots(); }
-  // The per-slot arrays as bytes, for persistence (a free slot's counters are zero; its key is
-  // stale unless `all_live`).
+  // The per-slot arrays as bytes, for persistence (a free slot's key is stale unless
+  // `all_live`).
   [[nodiscard]] bool all_live() const noexcept { return free_.empty(); }
   [[nodiscard]] std::string_view raw_live() const noexcept {
     return {reinterpret_cast<const char*>(live_.data()), live_.size()};
-  }
-  [[nodiscard]] std::string_view raw_counters() const noexcept {
-    return {reinterpret_cast<const char*>(counters_.data()), counters_.size() * sizeof(Counters)};
   }
   [[nodiscard]] std::string_view raw_int_keys() const noexcept {
     return {reinterpret_cast<const char*>(int_keys_.data()), int_keys_.size() * sizeof(int64_t)};
@@ -139,10 +152,10 @@ class KeyPool {
   // of doubling (and re-placing every key) step by step while a large batch is inserted.
   void reserve(int64_t n) {
     if (n <= slots()) return;
+    drop_index();
     const auto count = static_cast<size_t>(n);
     live_.reserve(count);
     hashes_.reserve(count);
-    counters_.reserve(count);
     if (type_ == KeyType::int64) {
       int_keys_.reserve(count);
     } else {
@@ -153,12 +166,16 @@ class KeyPool {
     if (capacity > table_.capacity()) table_.rehash(capacity);
   }
 
-  // Spreads a small table out for read-mostly use (a frozen map): at a load factor of a third or
-  // less almost every lookup finds its key in the home slot, so probing rarely mispredicts.
-  void spread_for_lookups() {
-    constexpr size_t kMaxSpreadSlots = size_t{1} << 20;  // 16 MiB of table
-    const size_t wanted = std::bit_ceil(std::max<size_t>(table_.size() * 3, 16));
-    if (wanted <= kMaxSpreadSlots && wanted > table_.capacity()) table_.rehash(wanted);
+  // Prepares a pool that will no longer change (a frozen map) for lookups: find() then probes a
+  // copy of the table without counters, half the bytes per slot, so more of it stays in cache.
+  // A small one is also spread out: at a load factor of a third or less almost every lookup
+  // finds its key in the home slot, so probing rarely mispredicts. Any change drops the index.
+  void index_for_lookups() {
+    constexpr size_t kMaxSpreadSlots = size_t{1} << 20;  // 16 MiB of index
+    const size_t spread = std::bit_ceil(std::max<size_t>(table_.size() * 3, 16));
+    index_.copy_entries(table_, spread <= kMaxSpreadSlots ? std::max(spread, table_.capacity())
+                                                          : table_.capacity());
+    indexed_ = true;
   }
 
   [[nodiscard]] int64_t size() const noexcept { return static_cast<int64_t>(table_.size()); }
@@ -173,12 +190,15 @@ class KeyPool {
     return type_ == KeyType::int64 ? Key{int_key(s), {}} : Key{0, std::string(str_key(s))};
   }
   [[nodiscard]] uint64_t hash(int64_t s) const { return hashes_[static_cast<size_t>(s)]; }
-  int64_t& count(int64_t s) { return counters_[static_cast<size_t>(s)].count; }
-  [[nodiscard]] int64_t count(int64_t s) const { return counters_[static_cast<size_t>(s)].count; }
-  int64_t& last_seen(int64_t s) { return counters_[static_cast<size_t>(s)].last_seen; }
-  [[nodiscard]] int64_t last_seen(int64_t s) const {
-    return counters_[static_cast<size_t>(s)].last_seen;
+  // The entry and counters of a live slot (one probe of the table); bulk readers use
+  // counters_by_slot.
+  Entry& entry(int64_t s) { return table_.slot_of(hash(s), s); }
+  Counters& counters(int64_t s) { return entry(s).payload; }
+  [[nodiscard]] const Counters& counters(int64_t s) const {
+    return table_.slot_of(hash(s), s).payload;
   }
+  // Every slot's counters in one pass over the table (zero for a free slot).
+  [[nodiscard]] big_vector<Counters> counters_by_slot() const;
   [[nodiscard]] int64_t bytes() const noexcept;
   [[nodiscard]] int64_t capacity() const noexcept {
     return static_cast<int64_t>(table_.capacity());
@@ -188,15 +208,21 @@ class KeyPool {
   [[nodiscard]] KeyType type() const noexcept { return type_; }
 
  private:
+  void drop_index() {
+    if (indexed_) index_.reset(16);
+    indexed_ = false;
+  }
+
   KeyType type_;
-  FlatTable table_;
+  Table table_;
+  FlatTable<> index_{16};  // see index_for_lookups
+  bool indexed_ = false;
   big_vector<int64_t> int_keys_;
   std::vector<uint64_t> key_offsets_;
   std::vector<uint32_t> key_lengths_;
   std::string arena_;
   int64_t arena_garbage_ = 0;
   big_vector<uint64_t> hashes_;
-  big_vector<Counters> counters_;
   big_vector<uint8_t> live_;
   std::vector<int64_t> free_;
 };
@@ -234,11 +260,11 @@ class InlineKeyIndex {
   void build(const KeyPool& keys);
   [[nodiscard]] bool empty() const noexcept { return slots_.empty(); }
   [[nodiscard]] size_t bytes() const noexcept { return slots_.size() * sizeof(Slot); }
-  // The key's slot in `keys`, or FlatTable::kEmpty; keys longer than 16 bytes compare there.
+  // The key's slot in `keys`, or kNoId; keys longer than 16 bytes compare there.
   [[nodiscard]] int64_t find(uint64_t hash, std::string_view key, const KeyPool& keys) const {
     for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
       const Slot& s = slots_[pos];
-      if (s.id < 0) return FlatTable::kEmpty;
+      if (s.id < 0) return kNoId;
       if (s.hash != hash || s.length != key.size()) continue;
       const std::string_view stored = s.length <= kInline ? std::string_view(s.bytes, s.length)
                                                           : keys.str_key(s.id);
