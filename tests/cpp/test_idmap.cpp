@@ -49,6 +49,32 @@ TEST(FlatTable, BackwardShiftDeletionWithDegenerateHash) {
   }
 }
 
+// An inserting lookup probes once: find_or_vacancy returns the key's slot or the free slot that
+// ends its run, and fill_vacancy puts the new entry there - until the table is full enough to
+// grow, when it refuses and changes nothing.
+TEST(FlatTable, VacanciesFromOneProbe) {
+  idmap::FlatTable<int64_t> t(16);
+  const uint64_t same = 3;  // one probe run
+  for (int64_t id = 0; id < 11; ++id) {
+    auto& v = t.find_or_vacancy(same, [&](int64_t x) { return x == id; });
+    ASSERT_EQ(v.id, FlatTable::kEmpty);
+    ASSERT_TRUE(t.fill_vacancy(v, same, id, id * 10));
+  }
+  EXPECT_EQ(t.size(), 11u);
+  for (int64_t id = 0; id < 11; ++id) {
+    auto& found = t.find_or_vacancy(same, [&](int64_t x) { return x == id; });
+    EXPECT_EQ(found.id, id);
+    EXPECT_EQ(found.payload, id * 10);
+  }
+  auto& v = t.find_or_vacancy(same, [](int64_t x) { return x == 11; });
+  EXPECT_FALSE(t.fill_vacancy(v, same, 11, 0));  // 12 of 16 would pass the 0.7 load factor
+  EXPECT_EQ(v.id, FlatTable::kEmpty);
+  EXPECT_EQ(t.size(), 11u);
+  t.insert(same, 11, 110);  // grows
+  EXPECT_EQ(t.capacity(), 32u);
+  EXPECT_EQ(t.find_slot(same, [](int64_t x) { return x == 11; })->payload, 110);
+}
+
 // Two hash values that share a home slot after wrap-around exercise the cyclic range check.
 TEST(FlatTable, DeletionAcrossTheWrapAround) {
   FlatTable t(16);

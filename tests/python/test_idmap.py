@@ -50,6 +50,23 @@ def test_insert_equals_factorize_on_online_retail(online_retail):
         assert len(m) == len(uniques)
 
 
+def test_large_batches_size_the_table_for_new_keys_only():
+    """A big inserting batch sizes the table once for the keys it adds; a batch of keys the map
+    already holds leaves it as it is (an estimate counting every distinct key would double it).
+    Counts and admissions add up either way."""
+    ids = zipf_ids(300_000, 100_000, seed=1)
+    m = IdMap()
+    first = m.lookup(pa.array(ids), insert=True)
+    grown = m.stats()
+    assert grown["capacity"] >= len(m) * 10 // 7 and grown["admissions"] == len(m)
+    assert m.lookup(pa.array(ids), insert=True).equals(first)
+    assert m.stats()["capacity"] == grown["capacity"]
+    assert m.stats()["admissions"] == len(m) and m.stats()["lookups"] == 2 * len(ids)
+    counts = m.to_arrow().to_pydict()
+    expected = pd.Series(ids).value_counts()
+    assert counts["count"] == [2 * int(expected[k]) for k in counts["key"]]
+
+
 def test_string_keys_layouts_and_polars():
     words = ["b", "a", None, "b", "é", "a" * 40]
     for dtype in (pa.string(), pa.large_string(), pa.string_view(), pa.binary()):

@@ -154,29 +154,30 @@ void IdMap::drop_candidates() {
   }
 }
 
-// Before a large inserting batch: estimate how many distinct keys it holds and size the table
-// for them once. The estimate counts the distinct hashes in a 1/64 slice of the hash space (an
-// unbiased sample of the distinct keys, since equal keys hash alike), times 64. Only when the
-// batch would at least double the map: a map that mostly knows its keys already keeps its size.
+// Before a large inserting batch: estimate how many keys it holds that the map does not, and
+// size the table for them once. The estimate takes the keys in a 1/256 slice of a cheap
+// multiplicative hash's range (a sample of the distinct keys: equal keys hash alike), counts
+// the distinct ones not in the map yet, and scales up by 256. Only when the batch would at least
+// double the map: a map that mostly knows its keys already keeps its size.
 void IdMap::reserve_for_batch(const int64_t* keys, int64_t n) {
   constexpr int64_t kMinBatch = int64_t{1} << 16;
+  constexpr int kSampleBits = 8;
   if (n < kMinBatch || options_.min_count > 1) return;
-  std::vector<uint64_t> sample;
-  constexpr int64_t kBlock = 4096;
-  uint64_t hashes[kBlock];
-  for (int64_t b = 0; b < n; b += kBlock) {
-    const int64_t m = std::min(kBlock, n - b);
-    hashing::fixed_width::xxh3_8(reinterpret_cast<const uint64_t*>(keys + b), m, hashes,
-                                 options_.seed);
-    for (int64_t j = 0; j < m; ++j) {
-      if ((hashes[j] >> 58) == 0) sample.push_back(hashes[j]);
-    }
+  std::vector<int64_t> sample;
+  sample.reserve(static_cast<size_t>(n >> (kSampleBits - 1)));
+  for (int64_t i = 0; i < n; ++i) {
+    // Fibonacci hashing: the top bits of key * 2^64/phi spread out even regular key patterns.
+    const uint64_t mixed = static_cast<uint64_t>(keys[i]) * 0x9E3779B97F4A7C15ULL;
+    if ((mixed >> (64 - kSampleBits)) == 0) sample.push_back(keys[i]);
   }
   std::sort(sample.begin(), sample.end());
-  const auto distinct =
-      static_cast<int64_t>(std::unique(sample.begin(), sample.end()) - sample.begin()) * 64;
-  if (distinct <= keys_.size()) return;
-  int64_t target = keys_.size() + distinct + distinct / 8;
+  sample.erase(std::unique(sample.begin(), sample.end()), sample.end());
+  const hash::Xxh3 hasher(options_.seed);
+  int64_t fresh = 0;
+  for (int64_t key : sample) fresh += keys_.find(hasher(&key, 8), key) == kNoId;
+  const int64_t estimate = fresh << kSampleBits;
+  if (estimate <= keys_.size()) return;
+  int64_t target = keys_.size() + estimate + estimate / 8;
   if (options_.max_size != -1) target = std::min(target, options_.max_size);
   keys_.reserve(target);
 }
@@ -214,7 +215,9 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
   const bool has_nulls = view.has_nulls();
   const Eviction eviction = options_.eviction;
   // Kept in locals (stores through `out` could alias the members) and written back at the end.
-  int64_t sequence = sequence_, lookups = 0, oov_hits = 0;
+  int64_t sequence = sequence_, lookups = 0, oov_hits = 0, admissions = 0;
+  // A new key is admitted on first sight, with no size limit: appended where the probe ended.
+  const bool plain = options_.min_count <= 1 && options_.max_size == -1;
   // Validity bits are collected a word at a time (a per-row read-modify-write of the same byte
   // would chain every row to the previous one). `begin` is a multiple of 64.
   uint64_t valid_word = 0;
@@ -251,20 +254,28 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
       ++lookups;
       const int64_t now = times ? times[i] : sequence;
       ++sequence;
-      if (KeyPool::Entry* e = keys_.find_entry(h, keys[j])) {
-        slot = e->id;
-        const int64_t old = e->payload.count++;
-        e->payload.last_seen = std::max(e->payload.last_seen, now);
+      KeyPool::Entry& e = keys_.find_or_vacancy(h, keys[j]);
+      if (e.id != kNoId) {
+        slot = e.id;
+        const int64_t old = e.payload.count++;
+        e.payload.last_seen = std::max(e.payload.last_seen, now);
         if (eviction == Eviction::lru) order_.touch_lru(slot);
         if (eviction == Eviction::lfu) order_.bump_lfu(slot, old);
       } else {
-        slot = kNoId;  // unless admitted
+        int64_t int_key = 0;
+        std::string_view str_key;
         if constexpr (std::is_same_v<K, int64_t>) {
-          insert_miss(h, keys[j], {}, now, slot);
+          int_key = keys[j];
         } else {
-          insert_miss(h, 0, keys[j], now, slot);
+          str_key = keys[j];
         }
-        oov_hits += slot == kNoId;
+        slot = plain ? keys_.append(e, h, int_key, str_key, {1, now}) : kNoId;
+        if (slot != kNoId) {
+          ++admissions;
+        } else {
+          insert_miss(h, int_key, str_key, now, slot);
+          oov_hits += slot == kNoId;
+        }
       }
     } else if constexpr (std::is_same_v<K, std::string_view>) {
       slot = inline_index ? frozen_strings_.find(h, keys[j], keys_) : keys_.find(h, keys[j]);
@@ -291,6 +302,7 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
     sequence_ = sequence;
     counters_.lookups += lookups;
     counters_.oov_hits += oov_hits;
+    counters_.admissions += admissions;
   }
 }
 

@@ -72,6 +72,24 @@ class FlatTable {
   [[nodiscard]] const Slot* find_slot(uint64_t hash, const Equals& equals) const {
     return const_cast<FlatTable*>(this)->find_slot(hash, equals);
   }
+  // The slot of a key with this hash or else the free slot that ends its probe run, where the
+  // key would be inserted (its id is kEmpty): an inserting lookup probes once, not twice.
+  template <class Equals>
+  [[nodiscard]] Slot& find_or_vacancy(uint64_t hash, const Equals& equals) {
+    for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+      Slot& s = slots_[pos];
+      if (s.id == kEmpty || (s.hash == hash && equals(s.id))) return s;
+    }
+  }
+  // Fills a vacancy from find_or_vacancy (with no insert or erase since) with an absent key's
+  // entry. Returns false, changing nothing, when the table has no room for one more entry
+  // without growing; insert() then grows it.
+  bool fill_vacancy(Slot& vacancy, uint64_t hash, int64_t id, const Payload& payload = {}) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) return false;
+    vacancy = Slot{hash, id, payload};
+    ++size_;
+    return true;
+  }
   // The id stored for a key with this hash, or kEmpty.
   template <class Equals>
   [[nodiscard]] int64_t find(uint64_t hash, const Equals& equals) const {

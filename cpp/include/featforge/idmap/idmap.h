@@ -106,6 +106,32 @@ class KeyPool {
   [[nodiscard]] Entry* find_entry(uint64_t hash, std::string_view key) {
     return table_.find_slot(hash, [&](int64_t s) { return equal_bytes(str_key(s), key); });
   }
+  // The key's entry, or else the vacancy where it would go (its id is kNoId): see append.
+  [[nodiscard]] Entry& find_or_vacancy(uint64_t hash, int64_t /*key*/) {
+    return table_.find_or_vacancy(hash, [](int64_t) { return true; });
+  }
+  [[nodiscard]] Entry& find_or_vacancy(uint64_t hash, std::string_view key) {
+    return table_.find_or_vacancy(hash, [&](int64_t s) { return equal_bytes(str_key(s), key); });
+  }
+  // Adds an absent key as a new slot in the vacancy find_or_vacancy gave for it (the pool
+  // unchanged since); the inserting lookup's fast path. Returns kNoId, changing nothing, when a
+  // freed slot should be reused or the table must grow first: add() does those.
+  int64_t append(Entry& vacancy, uint64_t hash, int64_t int_key, std::string_view str_key,
+                 const Counters& counters) {
+    if (!free_.empty() || indexed_ || str_key.size() > UINT32_MAX) return kNoId;
+    const int64_t slot = slots();
+    if (!table_.fill_vacancy(vacancy, hash, slot, counters)) return kNoId;
+    live_.push_back(1);
+    hashes_.push_back(hash);
+    if (type_ == KeyType::int64) {
+      int_keys_.push_back(int_key);
+    } else {
+      key_offsets_.push_back(arena_.size());
+      key_lengths_.push_back(static_cast<uint32_t>(str_key.size()));
+      arena_.append(str_key);
+    }
+    return slot;
+  }
   [[nodiscard]] int64_t find(uint64_t hash, int64_t /*key*/) const {
     auto same = [](int64_t) { return true; };
     return indexed_ ? index_.find(hash, same) : table_.find(hash, same);
