@@ -231,6 +231,10 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
     word_start += 64;
   };
   const bool inline_index = !Insert && !frozen_strings_.empty();
+  // String keys are compared, so their bytes are fetched ahead too, in two further steps.
+  constexpr bool kStrings = std::is_same_v<K, std::string_view>;
+  constexpr int64_t kLocate = kPrefetch / 2, kBytes = kPrefetch / 4;
+  const bool fetch_keys = kStrings && !inline_index;
   for (int64_t j = 0; j < n; ++j) {
     if (j + kPrefetch < n) {
       if constexpr (Insert) {
@@ -240,6 +244,10 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
       } else {
         keys_.prefetch(hashes[j + kPrefetch]);
       }
+    }
+    if (fetch_keys) {
+      if (j + kLocate < n) keys_.prefetch_key_location(hashes[j + kLocate]);
+      if (j + kBytes < n) keys_.prefetch_key_bytes(hashes[j + kBytes]);
     }
     const int64_t i = begin + j;
     if (has_nulls && !view.is_valid(i)) {

@@ -122,6 +122,8 @@ class FlatTable {
     size_ = other.size();
   }
   [[nodiscard]] const Slot& slot_at(size_t pos) const noexcept { return slots_[pos]; }
+  // The home slot of a hash (where its probe starts).
+  [[nodiscard]] const Slot& home(uint64_t hash) const noexcept { return slots_[hash & mask_]; }
 
   // Calls f(slot) for every entry, in table order.
   template <class F>
