@@ -305,10 +305,21 @@ arrow::OwnedArray Aggregator::transform(const std::vector<ArrayView>& keys, cons
   std::vector<uint8_t> late(static_cast<size_t>(n), 0);
   std::vector<int64_t> created;
   std::vector<int64_t> latest;  // per slot: latest time including this batch's earlier rows
+  // Keys are hashed first so that their table slots and stored bytes can be fetched ahead.
+  std::vector<uint64_t> hashes(static_cast<size_t>(n), 0);
   for (int64_t i = 0; i < n; ++i) {
     if (!row_keys.valid[static_cast<size_t>(i)]) continue;
     const std::string_view k = row_keys.at(i);
-    const uint64_t h = hasher(k.data(), k.size());
+    hashes[static_cast<size_t>(i)] = hasher(k.data(), k.size());
+  }
+  constexpr int64_t kSlotAhead = 16, kKeyAhead = 8, kBytesAhead = 4;
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kSlotAhead < n) index_.prefetch(hashes[static_cast<size_t>(i + kSlotAhead)]);
+    if (i + kKeyAhead < n) index_.prefetch_key_location(hashes[static_cast<size_t>(i + kKeyAhead)]);
+    if (i + kBytesAhead < n) index_.prefetch_key_bytes(hashes[static_cast<size_t>(i + kBytesAhead)]);
+    if (!row_keys.valid[static_cast<size_t>(i)]) continue;
+    const std::string_view k = row_keys.at(i);
+    const uint64_t h = hashes[static_cast<size_t>(i)];
     int64_t s = index_.find(h, k);
     if (s == idmap::kNoId) {
       s = index_.add(h, 0, k, 0, 0);
@@ -320,8 +331,17 @@ arrow::OwnedArray Aggregator::transform(const std::vector<ArrayView>& keys, cons
       states_[static_cast<size_t>(s)] = KeyState(spec_.layout);
       live_[static_cast<size_t>(s)] = 1;
     }
-    if (latest.size() <= static_cast<size_t>(s)) latest.resize(states_.size(), INT64_MIN);
     slot[static_cast<size_t>(i)] = s;
+  }
+  // Lateness, with each key's state fetched a few rows ahead.
+  latest.resize(states_.size(), INT64_MIN);
+  constexpr int64_t kLatestAhead = 8;
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kLatestAhead < n && slot[static_cast<size_t>(i + kLatestAhead)] >= 0) {
+      states_[static_cast<size_t>(slot[static_cast<size_t>(i + kLatestAhead)])].prefetch_latest();
+    }
+    const int64_t s = slot[static_cast<size_t>(i)];
+    if (s < 0) continue;
     int64_t& seen = latest[static_cast<size_t>(s)];
     if (seen == INT64_MIN) seen = states_[static_cast<size_t>(s)].latest();
     const int64_t ti = t[static_cast<size_t>(i)];
@@ -353,7 +373,16 @@ arrow::OwnedArray Aggregator::transform(const std::vector<ArrayView>& keys, cons
   Outputs out(spec_, n, static_cast<int64_t>(order.size()));
   WindowValues v = make_values(rows.columns);
   const size_t windows = spec_.layout.windows.size();
+  // Each key's state is fetched ahead in three steps, each reading what the previous fetched
+  // (distances in events; runs of one key make them approximate).
+  constexpr size_t kStateAhead = 12, kArraysAhead = 8, kEdgesAhead = 4;
+  auto state_of = [&](size_t k) -> const KeyState& {
+    return states_[static_cast<size_t>(slot[static_cast<size_t>(order[k])])];
+  };
   for (size_t i = 0; i < order.size();) {
+    if (i + kStateAhead < order.size()) state_of(i + kStateAhead).prefetch();
+    if (i + kArraysAhead < order.size()) state_of(i + kArraysAhead).prefetch_arrays();
+    if (i + kEdgesAhead < order.size()) state_of(i + kEdgesAhead).prefetch_window_edges();
     const int64_t row = order[i];
     KeyState& state = states_[static_cast<size_t>(slot[static_cast<size_t>(row)])];
     const int64_t now = t[static_cast<size_t>(row)];

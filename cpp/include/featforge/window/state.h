@@ -48,6 +48,12 @@ class IdQueue {
     }
   }
   [[nodiscard]] size_t size() const noexcept { return ids_.size() - head_; }
+  // Both ends, which the next add (back) and evictions (front) read. See KeyState::prefetch.
+  [[gnu::always_inline]] void prefetch_ends() const noexcept {
+    if (empty()) return;
+    __builtin_prefetch(ids_.data() + head_);
+    __builtin_prefetch(ids_.data() + ids_.size() - 1);
+  }
   // For persistence.
   [[nodiscard]] std::vector<int64_t> items() const {
     return {ids_.begin() + static_cast<std::ptrdiff_t>(head_), ids_.end()};
@@ -137,6 +143,37 @@ class KeyState {
                            int64_t current_t, const Layout& layout);
   // Drops buffered events no window can see again.
   void trim(const Layout& layout);
+
+  // Batch transforms call these a few events ahead: the state itself (latest_ alone for a
+  // lateness check), then - reading it - the buffer positions and accumulators the next
+  // advance touches. Forced inline: GCC deems an out-of-line void function that only loads and
+  // prefetches pure, and deletes the calls.
+  [[gnu::always_inline]] void prefetch_latest() const noexcept { __builtin_prefetch(&latest_); }
+  [[gnu::always_inline]] void prefetch() const noexcept {
+    const char* p = reinterpret_cast<const char*>(this);
+    for (size_t b = 0; b < sizeof(KeyState); b += 64) __builtin_prefetch(p + b);
+    __builtin_prefetch(p + sizeof(KeyState) - 1);
+  }
+  [[gnu::always_inline]] void prefetch_arrays() const noexcept {
+    if (times_.empty()) return;
+    const char* acc = reinterpret_cast<const char*>(acc_.data());
+    for (size_t b = 0; b < acc_.size() * sizeof(Accumulator); b += 64) __builtin_prefetch(acc + b);
+    __builtin_prefetch(lo_.data());
+    __builtin_prefetch(times_.data() + times_.size() - 1);
+    __builtin_prefetch(values_.data() + values_.size() - 1);
+  }
+  // (After prefetch_arrays: reads lo_ and the accumulators.)
+  [[gnu::always_inline]] void prefetch_window_edges() const noexcept {
+    if (times_.empty()) return;
+    for (int64_t lo : lo_) {
+      __builtin_prefetch(times_.data() + at(lo));
+      __builtin_prefetch(values_.data() + at(lo) * columns_);
+    }
+    for (const Accumulator& a : acc_) {
+      a.min_q.prefetch_ends();
+      a.max_q.prefetch_ends();
+    }
+  }
 
   [[nodiscard]] int64_t latest() const noexcept { return latest_; }
   [[nodiscard]] bool has_events() const noexcept { return !times_.empty(); }
