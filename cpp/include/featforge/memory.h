@@ -4,12 +4,34 @@
 #include <sys/mman.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <utility>
 #include <vector>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace featforge {
+
+// Stores for output that is written once and not read again here: non-temporal on x86-64, so
+// each destination line is not first read into the cache. They are weakly ordered: call
+// stream_fence() once the output is complete, before it is handed over.
+#if defined(__x86_64__)
+inline void stream_store(uint64_t* dst, uint64_t x) noexcept {
+  _mm_stream_si64(reinterpret_cast<long long*>(dst), static_cast<long long>(x));
+}
+inline void stream_store(int64_t* dst, int64_t x) noexcept {
+  _mm_stream_si64(reinterpret_cast<long long*>(dst), x);
+}
+inline void stream_fence() noexcept { _mm_sfence(); }
+#else
+inline void stream_store(uint64_t* dst, uint64_t x) noexcept { *dst = x; }
+inline void stream_store(int64_t* dst, int64_t x) noexcept { *dst = x; }
+inline void stream_fence() noexcept {}
+#endif
 
 // 2 MiB-aligned blocks of at least 4 MiB on transparent huge pages, reused through the same
 // bounded cache as Arrow result buffers (arrow/builder.cpp; FEATFORGE_BUFFER_CACHE_MB).

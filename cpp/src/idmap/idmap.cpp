@@ -251,7 +251,7 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
     }
     const int64_t i = begin + j;
     if (has_nulls && !view.is_valid(i)) {
-      out[i] = 0;
+      stream_store(out + i, int64_t{0});
       ++nulls;
       if ((i & 63) == 63) flush();
       continue;
@@ -291,17 +291,19 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
       slot = keys_.find(h, keys[j]);
     }
     bool ok = true;
+    int64_t index;
     if (slot != kNoId) {
-      out[i] = oov_base + slot;
+      index = oov_base + slot;
     } else if (oov_base == 1) {
-      out[i] = 0;
+      index = 0;
     } else if (oov_base == 0) {
-      out[i] = 0;
+      index = 0;
       ok = false;
       ++nulls;
     } else {
-      out[i] = oov(h);
+      index = oov(h);
     }
+    stream_store(out + i, index);  // the result column: written once, not read here
     valid_word |= static_cast<uint64_t>(ok) << (i & 63);
     if ((i & 63) == 63) flush();
   }
@@ -394,6 +396,7 @@ arrow::OwnedArray IdMap::lookup(const ArrayView& view, bool insert, const ArrayV
       return static_cast<const std::string_view*>(block.data());
     });
   }
+  stream_fence();
   result.data->buffers[0] = std::move(validity);
   result.data->null_count = nulls;
   return arrow::export_array(std::move(result.data));

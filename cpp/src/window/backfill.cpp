@@ -17,10 +17,6 @@
 #include <numeric>
 #include <utility>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
 #include "featforge/arrow/builder.h"
 #include "featforge/hash/xxh3.h"
 #include "featforge/hashing/fixed_width.h"
@@ -481,17 +477,6 @@ struct OutColumn {
   size_t divisor;  // mean: byte offset of the count to divide the sum by
 };
 
-// Output values are written once and not read again here: non-temporal stores skip reading
-// each destination line into the cache first (each block of 16 values fills two whole lines).
-#if defined(__x86_64__)
-inline void stream_store(uint64_t* dst, uint64_t x) {
-  _mm_stream_si64(reinterpret_cast<long long*>(dst), static_cast<long long>(x));
-}
-inline void stream_fence() { _mm_sfence(); }
-#else
-inline void stream_store(uint64_t* dst, uint64_t x) { *dst = x; }
-inline void stream_fence() {}
-#endif
 
 // The output table: one pass over the input rows reads each row's record and appends every
 // column's value and validity bit. Rows with a null key and NaN results are null (value 0).
