@@ -272,10 +272,10 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
       } else {
         int64_t int_key = 0;
         std::string_view str_key;
-        if constexpr (std::is_same_v<K, int64_t>) {
-          int_key = keys[j];
-        } else {
+        if constexpr (kStrings) {
           str_key = keys[j];
+        } else {
+          int_key = keys[j];
         }
         slot = plain ? keys_.append(e, h, int_key, str_key, {1, now}) : kNoId;
         if (slot != kNoId) {
@@ -285,7 +285,7 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
           oov_hits += slot == kNoId;
         }
       }
-    } else if constexpr (std::is_same_v<K, std::string_view>) {
+    } else if constexpr (kStrings) {
       slot = inline_index ? frozen_strings_.find(h, keys[j], keys_) : keys_.find(h, keys[j]);
     } else {
       slot = keys_.find(h, keys[j]);
