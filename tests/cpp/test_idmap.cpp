@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
 #include <random>
+#include <string>
 #include <unordered_map>
 
 #include "featforge/arrow/builder.h"
@@ -118,6 +120,43 @@ TEST(FlatTable, RestoredSlotsAreCheckedAndWork) {
                                }),
                                16, 6));
   EXPECT_EQ(u.size(), 0u);  // a refused restore leaves an empty table
+}
+
+// A frozen pool's lookup layout (an index without counters, counters per slot) answers the
+// same as the table, exports the same counters, and a change brings the table back intact.
+TEST(KeyPool, LookupLayoutAndThaw) {
+  idmap::KeyPool pool(idmap::KeyType::string);
+  const std::vector<std::string> keys = {"a", "bb", "ccc", "dddd", "a-much-longer-key-than-16"};
+  auto h = [](const std::string& k) { return std::hash<std::string>{}(k) * 0x9E3779B97F4A7C15ULL; };
+  for (size_t i = 0; i < keys.size(); ++i) {
+    pool.add(h(keys[i]), 0, keys[i], static_cast<int64_t>(i) + 1, static_cast<int64_t>(i) * 10);
+  }
+  pool.remove(1);  // a free slot inside
+  const auto before = pool.counters_by_slot();
+  const int64_t size = pool.size();
+  pool.index_for_lookups();
+  EXPECT_EQ(pool.size(), size);
+  EXPECT_GE(pool.capacity(), 3 * size);  // small: spread out
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(pool.find(h(keys[i]), keys[i]), i == 1 ? idmap::kNoId : static_cast<int64_t>(i));
+  }
+  const auto during = pool.counters_by_slot();
+  ASSERT_EQ(during.size(), before.size());
+  for (size_t s = 0; s < before.size(); ++s) {
+    EXPECT_EQ(during[s].count, before[s].count);
+    EXPECT_EQ(during[s].last_seen, before[s].last_seen);
+  }
+  std::string saved;
+  pool.with_raw_table([&](std::string_view t) { saved = t; });
+  EXPECT_EQ(saved.size(), static_cast<size_t>(pool.capacity()) * sizeof(idmap::KeyPool::Entry));
+  // A change thaws: the entry is back in the table with its counters.
+  const int64_t e = pool.add(h("eeeee"), 0, "eeeee", 7, 70);
+  EXPECT_EQ(e, 1);  // the freed slot, reused
+  EXPECT_EQ(pool.entry(3).payload.count, 4);
+  EXPECT_EQ(pool.entry(3).payload.last_seen, 30);
+  EXPECT_EQ(pool.find(h("eeeee"), "eeeee"), 1);
+  EXPECT_EQ(pool.find(h("ccc"), "ccc"), 2);
+  EXPECT_EQ(pool.size(), size + 1);
 }
 
 arrow::OwnedArray ints(const std::vector<int64_t>& v) {

@@ -20,7 +20,7 @@ int64_t KeyPool::add(uint64_t hash, int64_t int_key, std::string_view str_key, i
 
 void KeyPool::add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_view str_key,
                      int64_t count, int64_t last_seen) {
-  drop_index();
+  thaw();
   const auto s = static_cast<size_t>(slot);
   if (s >= live_.size()) {
     // New slots up to `slot`; any skipped over (restoring exact indices) start free.
@@ -55,7 +55,7 @@ void KeyPool::add_at(int64_t slot, uint64_t hash, int64_t int_key, std::string_v
 void KeyPool::restore(big_vector<uint8_t> live, big_vector<uint64_t> hashes,
                       const big_vector<Counters>& counters, big_vector<int64_t> int_keys,
                       std::vector<uint32_t> lengths, std::string arena, std::string_view table) {
-  drop_index();
+  discard_index();
   const size_t n = live.size();
   live_ = std::move(live);
   hashes_ = std::move(hashes);
@@ -97,13 +97,14 @@ void KeyPool::restore(big_vector<uint8_t> live, big_vector<uint64_t> hashes,
 }
 
 big_vector<KeyPool::Counters> KeyPool::counters_by_slot() const {
+  if (indexed_) return frozen_counters_;
   big_vector<Counters> out(live_.size(), Counters{0, 0});
   table_.for_each([&](const Entry& e) { out[static_cast<size_t>(e.id)] = e.payload; });
   return out;
 }
 
 void KeyPool::remove(int64_t slot) {
-  drop_index();
+  thaw();
   const auto s = static_cast<size_t>(slot);
   table_.erase(hashes_[s], slot);
   live_[s] = 0;
@@ -132,7 +133,9 @@ void KeyPool::compact_arena() {
 int64_t KeyPool::bytes() const noexcept {
   const auto slots = static_cast<int64_t>(live_.size());
   int64_t b = static_cast<int64_t>(table_.bytes()) + slots * (8 + 1);
-  if (indexed_) b += static_cast<int64_t>(index_.bytes());
+  if (indexed_) {
+    b += static_cast<int64_t>(index_.bytes() + frozen_counters_.size() * sizeof(Counters));
+  }
   if (type_ == KeyType::int64) {
     b += slots * 8;
   } else {

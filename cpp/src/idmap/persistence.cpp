@@ -68,9 +68,10 @@ void write_pool(Writer& w, const KeyPool& pool) {
       if (pool.live(s)) w.put_bytes(pool.str_key(s));
     }
   }
-  const std::string_view table = pool.raw_table();
-  w.put(static_cast<int64_t>(table.size() / sizeof(KeyPool::Entry)));
-  w.put_bytes(table);
+  pool.with_raw_table([&](std::string_view table) {
+    w.put(static_cast<int64_t>(table.size() / sizeof(KeyPool::Entry)));
+    w.put_bytes(table);
+  });
 }
 
 void read_pool(Reader& r, KeyPool& pool, uint64_t seed, uint32_t version) {
@@ -132,7 +133,8 @@ std::string IdMap::serialize() const {
   Writer w;
   // The image's size up to the string key bytes, reserved so it is not re-copied as it grows.
   auto pool_bytes = [](const KeyPool& pool) {
-    return static_cast<size_t>(pool.slots()) * (1 + 8) + pool.raw_table().size() + 64;
+    return static_cast<size_t>(pool.slots()) * (1 + 8) +
+           static_cast<size_t>(pool.capacity()) * sizeof(KeyPool::Entry) + 64;
   };
   w.str().reserve(pool_bytes(keys_) + pool_bytes(candidates_) + 8 * static_cast<size_t>(keys_.slots()) + 1024);
   w.put_bytes(kMagic);

@@ -105,19 +105,20 @@ class FlatTable {
   [[nodiscard]] const Slot& slot_of(uint64_t hash, int64_t id) const {
     return const_cast<FlatTable*>(this)->slot_of(hash, id);
   }
-  // Replaces this table with the (hash, id) entries of `other` in a table of `capacity` slots
-  // (a power of two, above the maximum load factor). At other's capacity each entry keeps its
-  // position, so the copy is one sequential pass.
-  template <class Other>
-  void copy_entries(const Other& other, size_t capacity) {
+  // Replaces this table with the (hash, id) entries of `other` (a FlatTable of any payload) in a
+  // table of `capacity` slots (a power of two, above the maximum load factor); `payload_of(id)`
+  // gives each entry's payload. At other's capacity each entry keeps its position, so the copy
+  // is one sequential pass.
+  template <class Other, class PayloadOf>
+  void copy_entries(const Other& other, size_t capacity, const PayloadOf& payload_of) {
     reset(capacity);
     if (capacity == other.capacity()) {
       for (size_t pos = 0; pos < capacity; ++pos) {
         const auto& s = other.slot_at(pos);
-        slots_[pos] = Slot{s.hash, s.id, {}};
+        if (s.id != kEmpty) slots_[pos] = Slot{s.hash, s.id, payload_of(s.id)};
       }
     } else {
-      other.for_each([&](const auto& s) { place(Slot{s.hash, s.id, {}}); });
+      other.for_each([&](const auto& s) { place(Slot{s.hash, s.id, payload_of(s.id)}); });
     }
     size_ = other.size();
   }

@@ -101,16 +101,20 @@ class KeyPool {
   // keys and a lookup never touches the key array.
   // The entry of a key, or nullptr; valid until the pool next changes.
   [[nodiscard]] Entry* find_entry(uint64_t hash, int64_t /*key*/) {
+    thaw();
     return table_.find_slot(hash, [](int64_t) { return true; });
   }
   [[nodiscard]] Entry* find_entry(uint64_t hash, std::string_view key) {
+    thaw();
     return table_.find_slot(hash, [&](int64_t s) { return equal_bytes(str_key(s), key); });
   }
   // The key's entry, or else the vacancy where it would go (its id is kNoId): see append.
   [[nodiscard]] Entry& find_or_vacancy(uint64_t hash, int64_t /*key*/) {
+    thaw();
     return table_.find_or_vacancy(hash, [](int64_t) { return true; });
   }
   [[nodiscard]] Entry& find_or_vacancy(uint64_t hash, std::string_view key) {
+    thaw();
     return table_.find_or_vacancy(hash, [&](int64_t s) { return equal_bytes(str_key(s), key); });
   }
   // Adds an absent key as a new slot in the vacancy find_or_vacancy gave for it (the pool
@@ -182,7 +186,16 @@ class KeyPool {
   void restore(big_vector<uint8_t> live, big_vector<uint64_t> hashes,
                const big_vector<Counters>& counters, big_vector<int64_t> int_keys,
                std::vector<uint32_t> lengths, std::string arena, std::string_view table = {});
-  [[nodiscard]] std::string_view raw_table() const noexcept { return table_.raw_slots(); }
+  // Calls f(bytes) with the hash table as saved (Table::raw_slots; a frozen pool's is rebuilt for
+  // the call from its index and counters).
+  template <class F>
+  void with_raw_table(F&& f) const {
+    if (!indexed_) return f(table_.raw_slots());
+    Table image;
+    image.copy_entries(index_, index_.capacity(),
+                       [&](int64_t s) { return frozen_counters_[static_cast<size_t>(s)]; });
+    f(image.raw_slots());
+  }
   // The per-slot arrays as bytes, for persistence (a free slot's key is stale unless
   // `all_live`).
   [[nodiscard]] bool all_live() const noexcept { return free_.empty(); }
@@ -196,7 +209,7 @@ class KeyPool {
   // of doubling (and re-placing every key) step by step while a large batch is inserted.
   void reserve(int64_t n) {
     if (n <= slots()) return;
-    drop_index();
+    thaw();
     const auto count = static_cast<size_t>(n);
     live_.reserve(count);
     hashes_.reserve(count);
@@ -210,19 +223,27 @@ class KeyPool {
     if (capacity > table_.capacity()) table_.rehash(capacity);
   }
 
-  // Prepares a pool that will no longer change (a frozen map) for lookups: find() then probes a
-  // copy of the table without counters, half the bytes per slot, so more of it stays in cache.
-  // A small one is also spread out: at a load factor of a third or less almost every lookup
-  // finds its key in the home slot, so probing rarely mispredicts. Any change drops the index.
+  // Lays out a pool that will no longer change (a frozen map) for lookups: the table becomes an
+  // index of (hash, slot) entries, half the bytes per slot, so more of it stays in cache, and the
+  // counters move to a per-slot array (read only by exports). A small index is also spread out:
+  // at a load factor of a third or less almost every lookup finds its key in the home slot, so
+  // probing rarely mispredicts. Any change to the pool first restores the table (thaw()).
   void index_for_lookups() {
+    if (indexed_) return;
     constexpr size_t kMaxSpreadSlots = size_t{1} << 20;  // 16 MiB of index
     const size_t spread = std::bit_ceil(std::max<size_t>(table_.size() * 3, 16));
-    index_.copy_entries(table_, spread <= kMaxSpreadSlots ? std::max(spread, table_.capacity())
-                                                          : table_.capacity());
+    frozen_counters_ = counters_by_slot();
+    index_.copy_entries(table_,
+                        spread <= kMaxSpreadSlots ? std::max(spread, table_.capacity())
+                                                  : table_.capacity(),
+                        [](int64_t) { return NoPayload{}; });
+    table_.reset(16);
     indexed_ = true;
   }
 
-  [[nodiscard]] int64_t size() const noexcept { return static_cast<int64_t>(table_.size()); }
+  [[nodiscard]] int64_t size() const noexcept {
+    return static_cast<int64_t>(indexed_ ? index_.size() : table_.size());
+  }
   [[nodiscard]] int64_t slots() const noexcept { return static_cast<int64_t>(live_.size()); }
   [[nodiscard]] bool live(int64_t s) const { return live_[static_cast<size_t>(s)] != 0; }
   [[nodiscard]] int64_t int_key(int64_t s) const { return int_keys_[static_cast<size_t>(s)]; }
@@ -234,18 +255,16 @@ class KeyPool {
     return type_ == KeyType::int64 ? Key{int_key(s), {}} : Key{0, std::string(str_key(s))};
   }
   [[nodiscard]] uint64_t hash(int64_t s) const { return hashes_[static_cast<size_t>(s)]; }
-  // The entry and counters of a live slot (one probe of the table); bulk readers use
-  // counters_by_slot.
-  Entry& entry(int64_t s) { return table_.slot_of(hash(s), s); }
-  Counters& counters(int64_t s) { return entry(s).payload; }
-  [[nodiscard]] const Counters& counters(int64_t s) const {
-    return table_.slot_of(hash(s), s).payload;
+  // The entry of a live slot (one probe of the table); bulk readers use counters_by_slot.
+  Entry& entry(int64_t s) {
+    thaw();
+    return table_.slot_of(hash(s), s);
   }
   // Every slot's counters in one pass over the table (zero for a free slot).
   [[nodiscard]] big_vector<Counters> counters_by_slot() const;
   [[nodiscard]] int64_t bytes() const noexcept;
   [[nodiscard]] int64_t capacity() const noexcept {
-    return static_cast<int64_t>(table_.capacity());
+    return static_cast<int64_t>(indexed_ ? index_.capacity() : table_.capacity());
   }
   // Drops freed key bytes from the string arena when they make up most of it.
   void compact_arena();
@@ -255,14 +274,24 @@ class KeyPool {
   [[nodiscard, gnu::always_inline]] int64_t home_id(uint64_t hash) const noexcept {
     return indexed_ ? index_.home(hash).id : table_.home(hash).id;
   }
-  void drop_index() {
-    if (indexed_) index_.reset(16);
+  // Back from the lookup layout to the table with counters (before any change).
+  void thaw() {
+    if (!indexed_) return;
+    table_.copy_entries(index_, index_.capacity(),
+                        [&](int64_t s) { return frozen_counters_[static_cast<size_t>(s)]; });
+    discard_index();
+  }
+  void discard_index() {
+    index_.reset(16);
+    big_vector<Counters>().swap(frozen_counters_);
     indexed_ = false;
   }
 
   KeyType type_;
   Table table_;
-  FlatTable<> index_{16};  // see index_for_lookups
+  // The lookup layout (index_for_lookups): while indexed_, table_ is empty.
+  FlatTable<> index_{16};
+  big_vector<Counters> frozen_counters_;
   bool indexed_ = false;
   big_vector<int64_t> int_keys_;
   std::vector<uint64_t> key_offsets_;
