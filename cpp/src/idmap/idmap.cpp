@@ -231,6 +231,7 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
     word_start += 64;
   };
   const bool inline_index = !Insert && !frozen_strings_.empty();
+  const InlineKeyIndex::Probe strings = frozen_strings_.probe();
   // String keys are compared, so their bytes are fetched ahead too, in two further steps.
   constexpr bool kStrings = std::is_same_v<K, std::string_view>;
   constexpr int64_t kLocate = kPrefetch / 2, kBytes = kPrefetch / 4;
@@ -240,7 +241,7 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
       if constexpr (Insert) {
         keys_.prefetch_for_update(hashes[j + kPrefetch]);
       } else if (inline_index) {
-        frozen_strings_.prefetch(hashes[j + kPrefetch]);
+        strings.prefetch(hashes[j + kPrefetch]);
       } else {
         keys_.prefetch(hashes[j + kPrefetch]);
       }
@@ -286,7 +287,7 @@ void IdMap::lookup_block(const K* keys, const uint64_t* hashes, const ArrayView&
         }
       }
     } else if constexpr (kStrings) {
-      slot = inline_index ? frozen_strings_.find(h, keys[j], keys_) : keys_.find(h, keys[j]);
+      slot = inline_index ? strings.find(h, keys[j], keys_) : keys_.find(h, keys[j]);
     } else {
       slot = keys_.find(h, keys[j]);
     }

@@ -336,18 +336,6 @@ class InlineKeyIndex {
   void build(const KeyPool& keys);
   [[nodiscard]] bool empty() const noexcept { return slots_.empty(); }
   [[nodiscard]] size_t bytes() const noexcept { return slots_.size() * sizeof(Slot); }
-  // The key's slot in `keys`, or kNoId; keys longer than 16 bytes compare there.
-  [[nodiscard]] int64_t find(uint64_t hash, std::string_view key, const KeyPool& keys) const {
-    for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
-      const Slot& s = slots_[pos];
-      if (s.id < 0) return kNoId;
-      if (s.hash != hash || s.length != key.size()) continue;
-      const std::string_view stored = s.length <= kInline ? std::string_view(s.bytes, s.length)
-                                                          : keys.str_key(s.id);
-      if (equal_bytes(stored, key)) return s.id;
-    }
-  }
-  void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots_[hash & mask_]); }
 
  private:
   static constexpr uint32_t kInline = 16;
@@ -358,6 +346,29 @@ class InlineKeyIndex {
     char bytes[kInline];
   };
   static_assert(sizeof(Slot) == 32);
+
+ public:
+  // Lookups go through a probe: the index's address and mask copied out, so a batch loop keeps
+  // them in registers instead of reloading them after every store it makes.
+  struct Probe {
+    const Slot* slots;
+    size_t mask;
+    // The key's slot in `keys`, or kNoId; keys longer than 16 bytes compare there.
+    [[nodiscard]] int64_t find(uint64_t hash, std::string_view key, const KeyPool& keys) const {
+      for (size_t pos = hash & mask;; pos = (pos + 1) & mask) {
+        const Slot& s = slots[pos];
+        if (s.id < 0) return kNoId;
+        if (s.hash != hash || s.length != key.size()) continue;
+        const std::string_view stored = s.length <= kInline ? std::string_view(s.bytes, s.length)
+                                                            : keys.str_key(s.id);
+        if (equal_bytes(stored, key)) return s.id;
+      }
+    }
+    void prefetch(uint64_t hash) const noexcept { __builtin_prefetch(&slots[hash & mask]); }
+  };
+  [[nodiscard]] Probe probe() const noexcept { return {slots_.data(), mask_}; }
+
+ private:
   std::vector<Slot, HugePageAllocator<Slot>> slots_;
   size_t mask_ = 0;
 };
