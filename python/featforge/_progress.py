@@ -8,9 +8,17 @@ from typing import TextIO
 
 
 class Progress:
-    def __init__(self, total: int, *, label: str = "rows", stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        total: int,
+        *,
+        label: str = "rows",
+        prefix: str = "",
+        stream: TextIO | None = None,
+    ) -> None:
         self.total = max(total, 0)
         self.label = label
+        self.prefix = f"{prefix} " if prefix else ""
         self.stream = stream if stream is not None else sys.stderr
         self.done = 0
         self.start = time.perf_counter()
@@ -44,6 +52,6 @@ class Progress:
         rate = self.done / self.elapsed if self.elapsed > 0 else 0.0
         bar = "#" * filled + "-" * (width - filled)
         return (
-            f"[{bar}] {frac * 100:5.1f}%  {self.done:,}/{self.total:,} {self.label}  "
+            f"{self.prefix}[{bar}] {frac * 100:5.1f}%  {self.done:,}/{self.total:,} {self.label}  "
             f"{rate:,.0f} {self.label}/s"
         )

@@ -23,6 +23,7 @@ _UNIT_NS = {
     "d": 86400 * 10**9,
     "w": 7 * 86400 * 10**9,
 }
+DURATION_UNITS = "ns, us, ms, s, m, h, d, w"  # "1d" = 24h, "1w" = 7d: fixed lengths
 _DURATION = re.compile(r"^\s*(\d+)\s*(ns|us|ms|s|m|h|d|w|i)\s*$")
 
 
@@ -117,7 +118,8 @@ def _parse_window(w: Any, time_type: pa.DataType | None) -> int:
     match = _DURATION.match(w)
     if not match or int(match.group(1)) <= 0:
         raise ValueError(
-            f"bad window {w!r}: expected a positive duration such as '30s', '1h', '7d'"
+            f"bad window {w!r}: expected a positive duration such as '30s', '1h', '7d' "
+            f"(units: {DURATION_UNITS}; 'i' for an integer time column, e.g. '100i')"
         )
     amount, unit = int(match.group(1)), match.group(2)
     if time_type is None:

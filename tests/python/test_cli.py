@@ -11,7 +11,7 @@ from featforge import cli, datagen
 def test_demo_writes_features(tmp_path, capsys):
     out = tmp_path / "demo"
     assert cli.main(["demo", "--rows", "25000", "--batch-rows", "10000", "--output", str(out)]) == 0
-    table = pq.read_table(out / "part-00000.parquet")
+    table = pq.read_table(out / "features")
     assert table.num_rows == 25000
     # every step type contributed its column(s)
     for name in (
