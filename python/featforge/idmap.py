@@ -27,7 +27,8 @@ class IdMap:
 
     Indices ``[0, num_oov_buckets)`` are out-of-vocabulary buckets: an unknown key goes to
     ``xxh3(key, seed) % num_oov_buckets`` (with ``num_oov_buckets=0`` unknown keys map to null).
-    Known keys get ``num_oov_buckets, num_oov_buckets + 1, ...`` in first-seen order. Null keys
+    Known keys get ``num_oov_buckets, num_oov_buckets + 1, ...`` in admission order: the order
+    in which keys reach ``min_count`` (first-seen order when ``min_count=1``). Null keys
     map to null.
 
     Args:

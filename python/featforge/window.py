@@ -165,6 +165,13 @@ def _columns(table: pa.Table, spec: WindowSpec) -> tuple[list[pa.Array], list[in
     for name in names:
         if name not in table.column_names:
             raise KeyError(f"column {name!r} not found; the data has {table.column_names}")
+    for key in spec.keys:
+        t = table.column(key).type
+        if pa.types.is_floating(t):  # the core would only say "key column 0"
+            raise TypeError(
+                f"key column {key!r} is {t}; expected an integer or string column (pandas turns "
+                f"an integer column with nulls into float64: df[{key!r}].astype('Int64'))"
+            )
     columns = [_single_array(table.column(n)) for n in names]
     time_type = table.column(spec.time).type
     windows = [_parse_window(w, time_type) for w in spec.windows]

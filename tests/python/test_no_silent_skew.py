@@ -464,3 +464,9 @@ def test_min_count_indices_are_in_admission_order_and_empty_fit_is_refused(tmp_p
     pipeline = Pipeline.from_spec({"steps": [{"op": "id_map", "column": "StockCode"}]})
     with pytest.raises(StepError, match=r"step 0 \(id_map\): not fitted"):
         pipeline.transform(empty)
+
+
+def test_window_functions_name_a_float_key_column(online_retail):
+    frame = online_retail.slice(0, 100).to_pandas()
+    with pytest.raises(TypeError, match=r"key column 'CustomerID' is double.*astype\('Int64'\)"):
+        window_features(frame, WINDOW)
