@@ -467,6 +467,6 @@ def test_min_count_indices_are_in_admission_order_and_empty_fit_is_refused(tmp_p
 
 
 def test_window_functions_name_a_float_key_column(online_retail):
-    frame = online_retail.slice(0, 100).to_pandas()
+    frame = online_retail.slice(0, 5000).to_pandas()  # has null customers: float64 in pandas
     with pytest.raises(TypeError, match=r"key column 'CustomerID' is double.*astype\('Int64'\)"):
         window_features(frame, WINDOW)
