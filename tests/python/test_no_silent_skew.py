@@ -470,3 +470,34 @@ def test_window_functions_name_a_float_key_column(online_retail):
     frame = online_retail.slice(0, 5000).to_pandas()  # has null customers: float64 in pandas
     with pytest.raises(TypeError, match=r"key column 'CustomerID' is double.*astype\('Int64'\)"):
         window_features(frame, WINDOW)
+
+
+@pytest.mark.parametrize("closed", ["left", "right", "both", "none"])
+def test_fitting_in_time_chunks_equals_backfill_with_dense_ties(closed, monkeypatch):
+    from featforge import steps
+
+    monkeypatch.setattr(steps, "STREAM_CHUNK_ROWS", 7)  # many chunk cuts, each at a tie
+    rng = np.random.default_rng(3)
+    n = 3000
+    table = pa.table(
+        {
+            "k": pa.array(rng.integers(0, 40, n)),
+            "t": pa.array(rng.integers(0, 200, n) * 1000, pa.timestamp("ms")),
+            "v": pa.array(rng.normal(size=n), mask=rng.random(n) < 0.1),  # nulls, not NaN
+        }
+    )
+    spec = {"op": "window", "key": "k", "time": "t", "windows": ["5s", "1m"],
+            "aggs": {"v": ["sum", "mean", "max", "std", "last"]}, "closed": closed}  # fmt: skip
+    pipeline = Pipeline.from_spec({"steps": [spec]})
+    got = pipeline.fit_transform(table)
+    expected = window_features(
+        table,
+        WindowSpec(key="k", time="t", windows=["5s", "1m"], aggs=spec["aggs"], closed=closed),
+    )
+    assert got.equals(expected)
+    later = table.set_column(1, "t", pc.add(table.column("t").cast("int64"), 400_000).cast(
+        pa.timestamp("ms")))  # fmt: skip
+    warm = pipeline.transform(later)
+    both = window_features(pa.concat_tables([table, later]), WindowSpec(
+        key="k", time="t", windows=["5s", "1m"], aggs=spec["aggs"], closed=closed))  # fmt: skip
+    assert warm.select(both.column_names[3:]).equals(both.slice(n).select(both.column_names[3:]))
