@@ -463,6 +463,14 @@ def _time_chunks(times: Any, rows: int) -> list[tuple[int, int]]:
     return chunks
 
 
+def _same_time_storage(fitted: pa.DataType | None, t: pa.DataType) -> bool:
+    """Whether ``t`` stores times as ``fitted`` does: the same type, or timestamps of the same
+    unit that differ only in time zone (the stored instants are what windows compare)."""
+    if fitted is None or fitted == t:
+        return True
+    return pa.types.is_timestamp(fitted) and pa.types.is_timestamp(t) and fitted.unit == t.unit
+
+
 class LateEventsError(StepError):
     """Events earlier than what a window step has already seen for their key."""
 
@@ -548,7 +556,7 @@ class Window(Step):
                     f"value column {column!r} is {v}; window aggregations take numeric or bool "
                     "columns"
                 )
-        if self._history is not None and self._history._time_type not in (None, t):
+        if self._history is not None and not _same_time_storage(self._history._time_type, t):
             raise ValueError(
                 f"time column {spec.time!r} is {t}, but this step's window state was fitted on "
                 f"{self._history._time_type}"
@@ -620,6 +628,12 @@ class Window(Step):
         order = pc.sort_indices(columns, sort_keys=[(spec.time, "ascending")])
         is_sorted = bool(len(order) == 0 or np.array_equal(order.to_numpy(), np.arange(len(order))))
         fed = columns if is_sorted else columns.take(order)
+        fitted_type = aggregator._time_type
+        if fitted_type is not None and fed.schema.field(spec.time).type != fitted_type:
+            # Same unit, another time zone (Spark adds the session's): the stored instants are
+            # what windows compare, so read them in the fitted type.
+            index = fed.schema.get_field_index(spec.time)
+            fed = fed.set_column(index, spec.time, fed.column(spec.time).cast(fitted_type))
         parts = [
             self._apply(aggregator, fed.slice(start, end - start), whole_table=True).select(
                 spec.output_names()

@@ -91,24 +91,48 @@ def test_window_features_per_key_partition(spark, events):
         assert distributed.column(name).to_pylist() == local.column(name).to_pylist(), name
 
 
+WHOLE_SPEC = {
+    "steps": [
+        *SPEC["steps"],
+        {"op": "hash", "column": "user_id", "out": "uh"},
+        {"op": "window", "key": "user_id", "time": "event_time", "windows": ["1h", "1d"],
+         "aggs": {"price": ["sum", "max"]}},
+        {"op": "window", "key": "item_id", "time": "event_time", "windows": ["7d"],
+         "aggs": {"quantity": ["mean"]}},
+        {"op": "drop", "columns": ["query"]},
+    ]
+}  # fmt: skip
+
+
+def test_whole_pipeline_with_windows_equals_local(spark, events):
+    """Every step type, two window keys (two shuffles), 8 partitions, shuffled rows."""
+    pipeline = Pipeline.from_spec(WHOLE_SPEC).fit(events)
+    for step in pipeline.steps:  # windows from empty state: the table's own backfill
+        if step.op == "window":
+            step._history = None
+    local = ffspark.for_spark(Pipeline.from_spec(WHOLE_SPEC).fit_transform(events))
+    assert local.schema.field("uh").type == pa.int64()  # uint64 hash as Spark's signed long
+    df = to_spark(spark, events).repartition(8)
+    distributed = collect(ffspark.transform(df, pipeline))
+    assert distributed.num_rows == events.num_rows
+    assert sorted(distributed.column_names) == sorted(local.column_names)
+    for name in local.column_names:
+        if name not in events.column_names:  # the features (Spark adds a time zone to inputs)
+            assert distributed.column(name).to_pylist() == local.column(name).to_pylist(), name
+    # fitted window state is continued on the executors as on one machine
+    history, new = events.slice(0, 15_000), events.slice(15_000)
+    fitted = Pipeline.from_spec(WHOLE_SPEC).fit(history)
+    local_new = fitted.transform(new)
+    distributed_new = collect(ffspark.transform(to_spark(spark, new).repartition(8), fitted))
+    for name in ("count_1h", "price_sum_1d", "quantity_mean_7d", "item_idx"):
+        assert distributed_new.column(name).to_pylist() == local_new.column(name).to_pylist()
+
+
 def test_bad_input(spark, events):
     df = to_spark(spark, events.slice(0, 10))
     with pytest.raises(KeyError, match="'nope'"):
         ffspark.fit_idmap(df, "nope")
-    with pytest.raises(Exception, match="window features need all of a key's events"):
+    with pytest.raises(Exception, match=r"step 0 \(id_map\): not fitted"):
         ffspark.transform(
-            df,
-            Pipeline.from_spec(
-                {
-                    "steps": [
-                        {
-                            "op": "window",
-                            "key": "user_id",
-                            "time": "event_time",
-                            "windows": ["1h"],
-                            "aggs": {"price": ["sum"]},
-                        }
-                    ]
-                }
-            ),
+            df, Pipeline.from_spec({"steps": [{"op": "id_map", "column": "item_id"}]})
         )
