@@ -324,7 +324,11 @@ class Pipeline:
     def _fit_stream(self, batches: Iterable[pa.RecordBatch], late: str) -> None:
         last_needed = self._last_stateful() + 1
         for step in self.steps:
-            step.start_stream(late)
+            if isinstance(step, steps_module.Window):  # fitting starts from empty state
+                step.reset_state()
+                step.start_stream(late, advance=True)
+            else:
+                step.start_stream(late)
         rows = 0
         for batch in batches:
             table = _drop_pandas_index(pa.Table.from_batches([batch]))
@@ -381,7 +385,10 @@ class Pipeline:
         self, batches: Iterable[pa.RecordBatch], timings: dict, late: str, *, advance: bool
     ) -> Iterator[pa.RecordBatch]:
         for step in self.steps:
-            step.start_stream(late)
+            if isinstance(step, steps_module.Window):
+                step.start_stream(late, advance=advance)
+            else:
+                step.start_stream(late)
         for batch in batches:
             table = _drop_pandas_index(pa.Table.from_batches([batch]))
             for i, step in enumerate(self.steps):
@@ -534,12 +541,15 @@ class Pipeline:
         windows = [i for i, s in enumerate(self.steps) if isinstance(s, steps_module.Window)]
         last_idmap = max((i for i, s in enumerate(self.steps) if s.op == "id_map"), default=-1)
         for i in windows:
-            self.steps[i]._history = None  # fitting starts from empty window state
+            self.steps[i].reset_state()  # fitting starts from empty window state
         if last_idmap < 0:
             return
         needed = self.steps[: last_idmap + 1]
         for step in needed:
-            step.start_stream(late)
+            if isinstance(step, steps_module.Window):
+                step.start_stream(late, advance=True)
+            else:
+                step.start_stream(late)
         rows = 0
         for batch in data.batches(batch_rows):
             table = _drop_pandas_index(pa.Table.from_batches([batch]))
@@ -552,7 +562,7 @@ class Pipeline:
             if step.op == "id_map":
                 step.finish_fit()
             elif isinstance(step, steps_module.Window):
-                step.finish_stream(advance=False)  # the transform pass computes it again
+                step.reset_state()  # the transform pass computes it again, from empty state
 
     def _run_stream(
         self,

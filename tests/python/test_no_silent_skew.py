@@ -501,3 +501,26 @@ def test_fitting_in_time_chunks_equals_backfill_with_dense_ties(closed, monkeypa
     both = window_features(pa.concat_tables([table, later]), WindowSpec(
         key="k", time="t", windows=["5s", "1m"], aggs=spec["aggs"], closed=closed))  # fmt: skip
     assert warm.select(both.column_names[3:]).equals(both.slice(n).select(both.column_names[3:]))
+
+
+def test_a_failed_run_discards_the_state_it_half_applied(online_retail, tmp_path):
+    history, new = split_by_time(online_retail)
+    pq.write_table(online_retail, tmp_path / "all.parquet")
+    pipeline = Pipeline.from_spec(SPEC).fit(history)
+    with pytest.raises(LateEventsError, match="counted twice"):
+        pipeline.run(tmp_path / "all.parquet", tmp_path / "o", progress=False)
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(StepError, match="discarded when a run using it failed"):
+        pipeline.transform(new)
+    # a pure transform keeps the fitted state: the same call twice gives the same result
+    fresh = Pipeline.from_spec(SPEC).fit(history)
+    assert fresh.transform(new).equals(fresh.transform(new))
+
+
+def test_fitting_a_stream_twice_starts_from_empty_state_each_time(online_retail):
+    table = online_retail.slice(0, 50_000)
+    pipeline = Pipeline.from_spec(SPEC)
+    for _ in range(2):
+        pipeline.fit(table.to_reader(max_chunksize=10_000))
+        keyed = table.num_rows - table.column("CustomerID").null_count
+        assert pipeline.steps[3].state_stats()["events"] == keyed
