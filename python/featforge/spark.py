@@ -3,9 +3,9 @@
 - ``transform(df, pipeline)``: applies a fitted pipeline, every step type, with ``mapInArrow``;
   window steps after ``repartition(key)`` (one shuffle per distinct window key); rows are computed
   exactly as on one machine.
-- ``fit_idmap(df, column, ...)``: fits an IdMap per partition and merges the partial maps on the
-  driver. Counts add, so after ``freeze("frequency")`` the map equals one fitted on all the data
-  on one machine (first-seen order depends on how Spark splits the data; frequency order does not).
+- ``fit_idmap(df, column, ...)``: counts keys in a shuffle by key (each task a disjoint set of
+  keys) and builds the frequency-frozen map on the driver from the disjoint shards: equal to one
+  machine's ``freeze("frequency")`` map, with no process holding more than its share.
 - ``window_features(df, spec)``: window features per key partition (``repartition(key)`` and a
   sort within partitions), each partition computed by ``featforge.window_features``: every key's
   events are in one partition, so the features equal the single-machine ones.
@@ -19,6 +19,7 @@ import pickle
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .idmap import IdMap
 from .pipeline import Pipeline
@@ -133,16 +134,84 @@ def transform(df: Any, pipeline: Pipeline) -> Any:
     return df
 
 
-def fit_idmap(df: Any, column: str, **options: Any) -> IdMap:
-    """An IdMap fitted on ``df[column]`` across all partitions (not frozen: freeze it, by
-    ``"frequency"`` for a result independent of partitioning)."""
+def fit_idmap(df: Any, column: str, *, order: str | None = "frequency", **options: Any) -> IdMap:
+    """An IdMap fitted on ``df[column]`` across all partitions.
+
+    ``order="frequency"`` (default): keys are counted in a shuffle by key, so each task counts a
+    disjoint set of keys and no process holds more than its share; the driver receives each
+    admitted key once with its total count and builds the frozen map (indices by count
+    descending, ties by key ascending) without re-counting. Equal to one machine's
+    ``IdMap(...).fit(all).freeze("frequency")``. ``max_size`` is not supported there (which keys
+    a full map keeps depends on the order rows arrive in).
+
+    ``order=None``: each partition's whole partial map is merged on the driver and the result is
+    returned unfrozen (counts kept; its first-seen order follows Spark's partitions). The driver
+    then holds every partition's map at once: for small vocabularies only.
+    """
     if column not in df.columns:
         raise KeyError(f"column {column!r} not found; the DataFrame has {df.columns}")
+    if order not in ("frequency", None):
+        raise ValueError(f"order must be 'frequency' or None, got {order!r}")
     key_type = options.get("key_type")
     if key_type is None:
         arrow_type = _arrow_schema(df.select(column)).field(0).type
         options["key_type"] = "int64" if pa.types.is_integer(arrow_type) else "string"
     IdMap(**options)  # validate the options on the driver before running a job
+    if order is None:
+        return _fit_idmap_merging(df, column, options)
+    if options.get("max_size") is not None:
+        raise ValueError(
+            "max_size: with order='frequency' the map holds every key seen min_count times; "
+            "which keys a size-bounded map keeps depends on row order (use order=None)"
+        )
+    return _fit_idmap_by_key(df, column, options)
+
+
+def _fit_idmap_by_key(df: Any, column: str, options: dict) -> IdMap:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    string_keys = options["key_type"] == "string"
+    min_count = options.get("min_count", 1)
+    counting = {k: v for k, v in options.items() if k not in ("min_count", "max_candidates")}
+
+    def count(batches):
+        # Every key of this task is in no other task: its count here is its total.
+        local = IdMap(**counting)
+        for batch in batches:
+            local.fit(batch.column(0))
+        counted = local.to_arrow()
+        admitted = counted.filter(pc.greater_equal(counted.column("count"), min_count))
+        keys = admitted.column("key")
+        if string_keys and keys.type != pa.string():
+            keys = keys.cast(pa.string())
+        yield from pa.table({"key": keys, "count": admitted.column("count")}).to_batches()
+
+    keyed = df.select(column).where(F.col(column).isNotNull()).repartition(column)
+    schema = StructType(
+        [
+            StructField("key", StringType() if string_keys else LongType()),
+            StructField("count", LongType()),
+        ]
+    )
+    shards = keyed.mapInArrow(count, schema).toArrow()
+    ranked = shards.take(
+        pc.sort_indices(shards, sort_keys=[("count", "descending"), ("key", "ascending")])
+    )
+    first = options.get("num_oov_buckets", 1)
+    n = ranked.num_rows
+    table = pa.table(
+        {
+            "key": ranked.column("key"),
+            "index": pa.array(range(first, first + n), pa.int64()),
+            "count": ranked.column("count").cast(pa.int64()),
+            "last_seen": pa.array([0] * n, pa.int64()),
+        }
+    )
+    return IdMap.from_arrow(table, **options).freeze("first_seen")
+
+
+def _fit_idmap_merging(df: Any, column: str, options: dict) -> IdMap:
     from pyspark.sql.types import BinaryType, StructField, StructType
 
     def partial(batches):

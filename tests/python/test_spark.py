@@ -72,13 +72,35 @@ def test_transform_equals_local(spark, events):
 
 def test_fit_idmap_merges_partitions(spark, events):
     df = to_spark(spark, events).repartition(3)
-    merged = ffspark.fit_idmap(df, "item_id", min_count=2).freeze("frequency")
+    merged = ffspark.fit_idmap(df, "item_id", min_count=2, order=None).freeze("frequency")
     local = IdMap("string", min_count=2).fit(events.column("item_id")).freeze("frequency")
     assert (
         merged.to_arrow()
         .select(["key", "index", "count"])
         .equals(local.to_arrow().select(["key", "index", "count"]))
     )
+
+
+@pytest.mark.parametrize(
+    ("column", "options"),
+    [("item_id", {"min_count": 2}), ("user_id", {"num_oov_buckets": 3}), ("country", {})],
+)
+def test_fit_idmap_by_key_shuffle_equals_one_machine(spark, events, column, options):
+    """Disjoint shards (16 partitions, skewed keys), assembled without re-counting."""
+    df = to_spark(spark, events).repartition(16)
+    frozen = ffspark.fit_idmap(df, column, **options)
+    key_type = "int64" if column == "user_id" else "string"
+    local = IdMap(key_type, **options).fit(events.column(column)).freeze("frequency")
+    assert frozen.frozen and len(frozen) == len(local)
+    assert (
+        frozen.to_arrow()
+        .select(["key", "index", "count"])
+        .equals(local.to_arrow().select(["key", "index", "count"]))
+    )
+    probe = events.column(column)
+    assert frozen.lookup(probe).equals(local.lookup(probe))
+    with pytest.raises(ValueError, match="max_size"):
+        ffspark.fit_idmap(df, column, max_size=10)
 
 
 def test_window_features_per_key_partition(spark, events):
