@@ -27,9 +27,9 @@ python3 -m venv .venv
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 python -m pip install -q --upgrade pip
 python -m pip install -q cmake ninja
-python -m pip install -q ".[test,spark]"
+python -m pip install -q ".[test,spark,ray]"
 # The oracles must be importable: tests that compare against them must not silently skip.
-python -c "import xxhash, mmh3, polars, pandas, sklearn, scipy, farmhash, yaml, duckdb, pytest_benchmark"
+python -c "import xxhash, mmh3, polars, pandas, sklearn, scipy, farmhash, yaml, duckdb, pytest_benchmark, ray.data"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 

@@ -836,4 +836,22 @@ def _open_stream(source: Any) -> tuple[Iterable[pa.RecordBatch], pa.Schema]:
     )
 
 
+def shuffle_segments(steps: list) -> list[tuple[tuple[str, ...] | None, list]]:
+    """A pipeline cut where rows must move, for engines that partition data (Spark, Ray): each
+    window step whose key differs from the partitioning before it starts a segment run after a
+    shuffle by that key; the steps before the first window step run with it (they are row by
+    row), so a pipeline whose window steps share one key needs one shuffle."""
+    segments: list[tuple[tuple[str, ...] | None, list]] = [(None, [])]
+    for step in steps:
+        if step.op == "window":
+            keys = tuple(step.spec().keys)
+            current, members = segments[-1]
+            if current is None:
+                segments[-1] = (keys, members)
+            elif current != keys:
+                segments.append((keys, []))
+        segments[-1][1].append(step)
+    return segments
+
+
 __all__ = ["InputError", "Pipeline", "StepError"]

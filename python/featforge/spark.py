@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .idmap import IdMap
-from .pipeline import Pipeline
+from .pipeline import Pipeline, shuffle_segments
 from .window import WindowSpec
 from .window import window_features as _window_features
 
@@ -74,24 +74,6 @@ def _value(payload: Any) -> bytes:
     return payload if isinstance(payload, bytes) else payload.value
 
 
-def _segments(steps: list) -> list[tuple[tuple[str, ...] | None, list]]:
-    """The pipeline cut where rows must move: each window step whose key differs from the
-    partitioning before it starts a segment run after ``repartition(key)``; the steps before the
-    first window step run with it (they are row by row), so a pipeline whose window steps share
-    one key needs one shuffle."""
-    segments: list[tuple[tuple[str, ...] | None, list]] = [(None, [])]
-    for step in steps:
-        if step.op == "window":
-            keys = tuple(step.spec().keys)
-            current, members = segments[-1]
-            if current is None:
-                segments[-1] = (keys, members)
-            elif current != keys:
-                segments.append((keys, []))
-        segments[-1][1].append(step)
-    return segments
-
-
 def transform(df: Any, pipeline: Pipeline) -> Any:
     """The Spark DataFrame with the pipeline's columns, equal to ``pipeline.transform`` on one
     machine (row order aside). Row-by-row steps run in ``mapInArrow`` where the data is; window
@@ -106,7 +88,7 @@ def transform(df: Any, pipeline: Pipeline) -> Any:
     schema = _arrow_schema(df)
     pipeline.validate(schema)
     pipeline._check_fitted()
-    for keys, members in _segments(pipeline.steps):
+    for keys, members in shuffle_segments(pipeline.steps):
         segment = Pipeline(members)
         out_schema = for_spark(segment.transform(schema.empty_table())).schema
         payload = _shipped(df, pickle.dumps(segment))
