@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from featforge import WindowAggregator, WindowSpec, window_features
 
@@ -136,3 +137,32 @@ def test_bad_arguments():
         agg.transform(pa.table({"k": [1], "t": [1]}))
     with pytest.raises(ValueError, match="before any transform"):
         agg.query(pa.array([1]), at=5)
+
+
+def test_query_is_bit_for_bit_the_backfill_probe_row_for_every_key(retail):
+    """Every customer, every aggregation (std included: its running value, not a rescan)."""
+    spec = WindowSpec(
+        key="CustomerID",
+        time="InvoiceDate",
+        aggs={"UnitPrice": ["count", "sum", "mean", "min", "max", "last", "std"]},
+        windows=["1h", "7d", "30d"],
+    )
+    agg = WindowAggregator(spec)
+    for b in batches(retail, 3):
+        agg.transform(b)
+    customers = pc.unique(retail.column("CustomerID").drop_null())
+    for after_ms in (0, 60_000, 10 * 86_400_000):  # at the last event, a minute, ten days later
+        at = retail.column("InvoiceDate")[-1].value + after_ms
+        got = agg.query(customers, at=at)
+        probe = pa.table(
+            {
+                "CustomerID": customers,
+                "InvoiceDate": pa.array([at] * len(customers), pa.timestamp("ms")),
+                "UnitPrice": pa.array([None] * len(customers), pa.float64()),
+                "Quantity": pa.array([None] * len(customers), pa.int64()),
+            }
+        )
+        whole = pa.concat_tables([retail, probe.cast(retail.schema)])
+        expected = window_features(whole, spec).slice(retail.num_rows)
+        for name in spec.output_names():
+            assert got.column(name).equals(expected.column(name)), (after_ms, name)

@@ -446,8 +446,19 @@ arrow::OwnedArray Aggregator::query(const std::vector<ArrayView>& keys, int64_t 
     const std::string_view k = row_keys.at(i);
     const int64_t s = index_.find(hasher(k.data(), k.size()), k);
     const KeyState& state = s == idmap::kNoId ? empty : states_[static_cast<size_t>(s)];
+    if (at >= state.latest()) {
+      // Exactly what transform does for an event at `at` (the running aggregates advanced,
+      // not recomputed), on a copy: bit for bit the backfill row of a probe event at `at`.
+      KeyState probe = state;
+      probe.advance(at, spec_.layout);
+      for (size_t w = 0; w < spec_.layout.windows.size(); ++w) {
+        probe.emit(w, spec_.layout, v);
+        out.write(i, w, v);
+      }
+      continue;
+    }
     for (size_t w = 0; w < spec_.layout.windows.size(); ++w) {
-      state.scan(at, w, spec_.layout, v);
+      state.scan(at, w, spec_.layout, v);  // in the past of the state: recomputed by a scan
       out.write(i, w, v);
     }
   }

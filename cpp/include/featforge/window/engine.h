@@ -56,7 +56,8 @@ class Aggregator {
   [[nodiscard]] arrow::OwnedArray transform(const std::vector<arrow::ArrayView>& keys,
                                             const arrow::ArrayView& time,
                                             const std::vector<arrow::ArrayView>& values);
-  // Current features of `keys` at time `at` (serving); unknown keys get empty windows.
+  // Current features of `keys` at time `at` (serving); unknown keys get empty windows. For `at`
+  // at or after a key's latest event, bit for bit the backfill row of a probe event at `at`.
   [[nodiscard]] arrow::OwnedArray query(const std::vector<arrow::ArrayView>& keys, int64_t at);
   [[nodiscard]] StreamStats stats() const;
   [[nodiscard]] std::string serialize() const;
