@@ -1,7 +1,8 @@
 """Benchmark setup shared by every bench module.
 
-Peers run single-threaded, like featforge's default, so ratios compare algorithms and not core
-counts: POLARS_MAX_THREADS must be set before polars is first imported.
+Peers and featforge run single-threaded unless a benchmark's name says otherwise, so ratios
+compare algorithms and not core counts: POLARS_MAX_THREADS must be set before polars is first
+imported.
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ import os
 os.environ.setdefault("POLARS_MAX_THREADS", "1")
 os.environ.setdefault("RAYON_NUM_THREADS", "1")
 
+import featforge  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+# One thread unless a benchmark's name says otherwise (featforge's default is every CPU).
+featforge.set_num_threads(1)
 
 # Sizes default to the issue's 10M; CI smoke-runs the same code with a small N.
 N = int(os.environ.get("FEATFORGE_BENCH_N", "10000000"))

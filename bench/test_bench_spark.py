@@ -31,7 +31,7 @@ from featforge import WindowSpec, datagen  # noqa: E402
 from featforge import spark as ffspark  # noqa: E402
 from featforge.compat import spark as compat_spark  # noqa: E402
 
-ROWS = max(N // 20, 5_000)  # 500k events at the default N = 10M
+ROWS = max(N // 50, 5_000)  # 200k events at the default N = 10M (Spark SQL windows are slow)
 WINDOWS = {"1h": 3600, "1d": 86400, "7d": 7 * 86400}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pyarrow as pa
@@ -75,10 +76,29 @@ def fid(values: Any, slot: int, *, algo: str = "xxh3", seed: int = 0) -> Any:
 
 
 def set_num_threads(n: int) -> None:
-    """Number of threads large inputs are split across (default 1: Spark/Ray workers already
-    run one task per core, so featforge does not oversubscribe them)."""
+    """Number of threads large inputs are split across. Default: ``FEATFORGE_NUM_THREADS`` if
+    set, else the CPUs this process may use (affinity mask and cgroup CPU quota). Results never
+    depend on it. ``featforge.spark`` and ``featforge.ray`` set 1 inside their tasks (those
+    engines already run one task per core)."""
     _check_positive_int("n", n, upper=1024)
     _core.set_num_threads(n)
+
+
+def _threads_from_environment() -> None:
+    value = os.environ.get("FEATFORGE_NUM_THREADS")
+    if value is None or not value.strip():
+        return
+    try:
+        n = int(value)
+        _check_positive_int("n", n, upper=1024)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"FEATFORGE_NUM_THREADS must be an integer in [1, 1024], got {value!r}"
+        ) from None
+    _core.set_num_threads(n)
+
+
+_threads_from_environment()
 
 
 def get_num_threads() -> int:

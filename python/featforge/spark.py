@@ -21,6 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .hashing import set_num_threads as _set_num_threads
 from .idmap import IdMap
 from .pipeline import Pipeline, shuffle_segments
 from .window import WindowSpec
@@ -95,6 +96,7 @@ def transform(df: Any, pipeline: Pipeline) -> Any:
         if keys is None:
 
             def apply(batches, payload=payload):
+                _set_num_threads(1)  # Spark runs one task per core
                 local = pickle.loads(_value(payload))
                 for batch in batches:
                     table = pa.Table.from_batches([batch])
@@ -104,6 +106,7 @@ def transform(df: Any, pipeline: Pipeline) -> Any:
             df = df.repartition(*keys)
 
             def apply(batches, payload=payload):
+                _set_num_threads(1)  # Spark runs one task per core
                 batches = [b for b in batches if b.num_rows]
                 if batches:  # the whole partition: every event of its keys, in any order
                     table = pa.Table.from_batches(batches)
@@ -158,6 +161,7 @@ def _fit_idmap_by_key(df: Any, column: str, options: dict) -> IdMap:
     counting = {k: v for k, v in options.items() if k not in ("min_count", "max_candidates")}
 
     def count(batches):
+        _set_num_threads(1)  # Spark runs one task per core
         # Every key of this task is in no other task: its count here is its total.
         local = IdMap(**counting)
         for batch in batches:
@@ -197,6 +201,7 @@ def _fit_idmap_merging(df: Any, column: str, options: dict) -> IdMap:
     from pyspark.sql.types import BinaryType, StructField, StructType
 
     def partial(batches):
+        _set_num_threads(1)  # Spark runs one task per core
         local = IdMap(**options)
         for batch in batches:
             local.fit(batch.column(0))
@@ -222,6 +227,7 @@ def window_features(df: Any, spec: WindowSpec) -> Any:
     out_schema = _window_features(schema.empty_table(), spec).schema
 
     def per_partition(batches):
+        _set_num_threads(1)  # Spark runs one task per core
         table = pa.Table.from_batches(list(batches), schema=schema)
         if table.num_rows:
             yield from _window_features(table, spec).to_batches()

@@ -79,3 +79,20 @@ def test_foreign_capsule_producer():
 
     with pytest.raises(TypeError, match="values: .*did not return a PyCapsule"):
         featforge.hash(Liar())
+
+
+def test_default_threads_are_the_usable_cpus_and_the_environment_overrides_them():
+    import os
+    import subprocess
+    import sys
+
+    code = "import featforge; print(featforge.get_num_threads())"
+    env = {k: v for k, v in os.environ.items() if k != "FEATFORGE_NUM_THREADS"}
+    default = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert int(default.stdout) == min(len(os.sched_getaffinity(0)), os.cpu_count() or 1)
+    env["FEATFORGE_NUM_THREADS"] = "3"
+    forced = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert int(forced.stdout) == 3
+    env["FEATFORGE_NUM_THREADS"] = "many"
+    bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert bad.returncode != 0 and "FEATFORGE_NUM_THREADS must be an integer" in bad.stderr

@@ -1,5 +1,6 @@
-// A minimal fork-join loop. Kernels run single-threaded by default (num_threads() == 1) so that
-// Spark/Ray workers, which already run one task per core, are not oversubscribed.
+// A minimal fork-join loop. Kernels use every CPU the process may use by default (its affinity
+// mask, capped by a cgroup CPU quota); the Spark and Ray integrations set 1 per task, as those
+// engines already run one task per core.
 #pragma once
 
 #include <algorithm>
@@ -13,6 +14,8 @@ namespace featforge {
 
 void set_num_threads(int n);
 [[nodiscard]] int num_threads() noexcept;
+// The CPUs this process may use: the default of num_threads().
+[[nodiscard]] int default_num_threads() noexcept;
 
 // Calls fn(begin, end) over disjoint ranges covering [0, n). Ranges are at least `grain` long, so
 // small inputs never pay for a thread. Exceptions from workers are rethrown after all have joined.
