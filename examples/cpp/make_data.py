@@ -15,9 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyarrow as pa
-
 import featforge
+import pyarrow as pa
 
 HERE = Path(__file__).resolve().parent
 SEED = 7  # the hash seed main.cpp uses
@@ -34,7 +33,9 @@ def write_data(folder: Path) -> tuple[Path, Path]:
     """The IdMap file and the window checkpoint main.cpp reads."""
     folder.mkdir(parents=True, exist_ok=True)
     items = featforge.IdMap("string", num_oov_buckets=3, min_count=2)
-    items.fit(pa.array(["mug", "star", "mug", "lamp", "mug", "star", "cup", "lamp", "lamp", "bowl"]))
+    items.fit(
+        pa.array(["mug", "star", "mug", "lamp", "mug", "star", "cup", "lamp", "lamp", "bowl"])
+    )
     items.freeze("frequency")
     items_path = folder / "items.ffidmap"
     items.save(items_path)
@@ -70,7 +71,7 @@ def _text(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, float):
-        return "%.17g" % value
+        return f"{value:.17g}"
     return str(value)
 
 
@@ -117,8 +118,8 @@ def main() -> None:
     )
     expected = python_output(run.stdout, items_path, users_path)
     (HERE / "data" / "expected_output.txt").write_text(expected)
-    print(f"wrote {HERE / 'data'}; the example {'equals' if expected == run.stdout else 'DIFFERS FROM'}"
-          " Python")
+    verdict = "equals" if expected == run.stdout else "DIFFERS FROM"
+    print(f"wrote {HERE / 'data'}; the example's output {verdict} Python's")
 
 
 if __name__ == "__main__":
