@@ -86,16 +86,26 @@ class Borrowed {
   std::string bytes_;
 };
 
-Borrowed borrow(std::span<const int64_t> v) { return {"l", static_cast<int64_t>(v.size()), v.data()}; }
-Borrowed borrow(std::span<const int32_t> v) { return {"i", static_cast<int64_t>(v.size()), v.data()}; }
-Borrowed borrow(std::span<const double> v) { return {"g", static_cast<int64_t>(v.size()), v.data()}; }
+Borrowed borrow(std::span<const int64_t> v) {
+  return {"l", static_cast<int64_t>(v.size()), v.data()};
+}
+Borrowed borrow(std::span<const int32_t> v) {
+  return {"i", static_cast<int64_t>(v.size()), v.data()};
+}
+Borrowed borrow(std::span<const double> v) {
+  return {"g", static_cast<int64_t>(v.size()), v.data()};
+}
 Borrowed borrow(std::span<const std::string_view> v) { return Borrowed(v); }
 
 hashing::HashOptions core_options(HashOptions o) {
   hashing::HashOptions out;
   switch (o.algo) {
-    case HashAlgo::xxh3: out.algo = hashing::Algo::xxh3; break;
-    case HashAlgo::xxh64: out.algo = hashing::Algo::xxh64; break;
+    case HashAlgo::xxh3:
+      out.algo = hashing::Algo::xxh3;
+      break;
+    case HashAlgo::xxh64:
+      out.algo = hashing::Algo::xxh64;
+      break;
     case HashAlgo::murmur3:
       if (o.seed > std::numeric_limits<uint32_t>::max()) {
         throw std::invalid_argument("seed must be < 2^32 for murmur3, got " +
@@ -306,8 +316,8 @@ std::vector<FeatureColumn> WindowReader::query(std::span<const KeyColumn> keys, 
       throw std::invalid_argument("key columns must have equal lengths");
     }
     arrays.push_back(k.is_string() ? std::make_unique<Borrowed>(k.strings())
-                                   : std::make_unique<Borrowed>(
-                                         "l", static_cast<int64_t>(k.size()), k.ints().data()));
+                                   : std::make_unique<Borrowed>("l", static_cast<int64_t>(k.size()),
+                                                                k.ints().data()));
     views.push_back(arrays.back()->view());
   }
   const arrow::OwnedArray out = impl_->aggregator.query(views, at);
@@ -320,7 +330,8 @@ std::vector<FeatureColumn> WindowReader::query(std::span<const KeyColumn> keys, 
     const auto* bits = static_cast<const uint8_t*>(child.buffers[0]);
     col.valid.resize(n);
     for (size_t i = 0; i < n; ++i) {
-      col.valid[i] = bits == nullptr || arrow::get_bit(bits, child.offset + static_cast<int64_t>(i));
+      col.valid[i] =
+          bits == nullptr || arrow::get_bit(bits, child.offset + static_cast<int64_t>(i));
     }
     if (col.is_count) {
       const auto* v = static_cast<const int64_t*>(child.buffers[1]) + child.offset;

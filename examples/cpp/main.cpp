@@ -23,9 +23,12 @@ namespace {
 
 const char* algo_name(ff::HashAlgo algo) {
   switch (algo) {
-    case ff::HashAlgo::xxh3: return "xxh3";
-    case ff::HashAlgo::xxh64: return "xxh64";
-    case ff::HashAlgo::murmur3: return "murmur3";
+    case ff::HashAlgo::xxh3:
+      return "xxh3";
+    case ff::HashAlgo::xxh64:
+      return "xxh64";
+    case ff::HashAlgo::murmur3:
+      return "murmur3";
   }
   return "?";
 }
@@ -94,10 +97,10 @@ int main(int argc, char** argv) {
     // The users' window state: WindowSpec(key="user", time="ts" (timestamp[s]),
     // aggs={"price": ["count", "sum", "mean", "max", "std"]}, windows=["1h", "1d"]).
     const ff::WindowSpec spec{{3600, 86400}, "left", {{"count", "sum", "mean", "max", "std"}}};
-    const std::vector<std::string> names = {
-        "count_1h", "price_count_1h", "price_sum_1h", "price_mean_1h", "price_max_1h",
-        "price_std_1h", "count_1d", "price_count_1d", "price_sum_1d", "price_mean_1d",
-        "price_max_1d", "price_std_1d"};
+    const std::vector<std::string> names = {"count_1h",      "price_count_1h", "price_sum_1h",
+                                            "price_mean_1h", "price_max_1h",   "price_std_1h",
+                                            "count_1d",      "price_count_1d", "price_sum_1d",
+                                            "price_mean_1d", "price_max_1d",   "price_std_1d"};
     const ff::WindowReader users = ff::WindowReader::load(argv[2], spec);
     const std::vector<int64_t> user_ids = {1, 2, 3, 99};
     for (int64_t at : {users.watermark() + 1, users.watermark() + 3000}) {

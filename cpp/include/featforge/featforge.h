@@ -46,12 +46,12 @@ struct HashOptions {
                                          HashOptions options = {});
 
 // featforge.hash_bucket: the hash read as unsigned at its width, modulo num_buckets (>= 1).
-[[nodiscard]] std::vector<int64_t> hash_bucket(std::span<const int64_t> values,
-                                               int64_t num_buckets, HashOptions options = {});
-[[nodiscard]] std::vector<int64_t> hash_bucket(std::span<const int32_t> values,
-                                               int64_t num_buckets, HashOptions options = {});
-[[nodiscard]] std::vector<int64_t> hash_bucket(std::span<const double> values,
-                                               int64_t num_buckets, HashOptions options = {});
+[[nodiscard]] std::vector<int64_t> hash_bucket(std::span<const int64_t> values, int64_t num_buckets,
+                                               HashOptions options = {});
+[[nodiscard]] std::vector<int64_t> hash_bucket(std::span<const int32_t> values, int64_t num_buckets,
+                                               HashOptions options = {});
+[[nodiscard]] std::vector<int64_t> hash_bucket(std::span<const double> values, int64_t num_buckets,
+                                               HashOptions options = {});
 [[nodiscard]] std::vector<int64_t> hash_bucket(std::span<const std::string_view> values,
                                                int64_t num_buckets, HashOptions options = {});
 
@@ -117,7 +117,7 @@ struct WindowSpec {
 class KeyColumn {
  public:
   KeyColumn(std::span<const int64_t> values) noexcept : ints_(values) {}  // NOLINT: implicit
-  KeyColumn(std::span<const std::string_view> values) noexcept  // NOLINT: implicit
+  KeyColumn(std::span<const std::string_view> values) noexcept            // NOLINT: implicit
       : strings_(values), is_string_(true) {}
   [[nodiscard]] bool is_string() const noexcept { return is_string_; }
   [[nodiscard]] std::span<const int64_t> ints() const noexcept { return ints_; }
@@ -151,8 +151,7 @@ class WindowReader {
   // The features at time `at` (the time column's integer storage) of each key: what backfill
   // gives a row of that key at that time (docs/design.md §8). Unknown keys get empty windows.
   // One column per key column of the spec (a composite key: several, equally long).
-  [[nodiscard]] std::vector<FeatureColumn> query(std::span<const KeyColumn> keys,
-                                                 int64_t at) const;
+  [[nodiscard]] std::vector<FeatureColumn> query(std::span<const KeyColumn> keys, int64_t at) const;
   [[nodiscard]] std::vector<FeatureColumn> query(std::span<const int64_t> keys, int64_t at) const;
   [[nodiscard]] std::vector<FeatureColumn> query(std::span<const std::string_view> keys,
                                                  int64_t at) const;
