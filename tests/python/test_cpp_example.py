@@ -23,6 +23,12 @@ def _make_data():
     return module
 
 
+def _tool_env() -> dict[str, str]:
+    """The environment for cmake, the compiler and the example: without a sanitizer runtime the
+    test run may preload (scripts/test.sh's ASan run)."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+
+
 def _cmake() -> str | None:
     here = Path(sys.executable).parent / "cmake"  # the venv's cmake (pip), else PATH's
     return str(here) if here.exists() else shutil.which("cmake")
@@ -39,7 +45,7 @@ def example(tmp_path_factory) -> Path:
     generator = ["-G", "Ninja", f"-DCMAKE_MAKE_PROGRAM={ninja}"] if ninja.exists() else []
 
     def run(*args: str) -> None:
-        done = subprocess.run(args, capture_output=True, text=True)
+        done = subprocess.run(args, capture_output=True, text=True, env=_tool_env())
         assert done.returncode == 0, f"{' '.join(args)}\n{done.stdout}\n{done.stderr}"
 
     common = [*generator, "-DCMAKE_BUILD_TYPE=Release", f"-DCMAKE_CXX_COMPILER={compiler}"]
@@ -53,7 +59,9 @@ def example(tmp_path_factory) -> Path:
 
 
 def _run(example: Path, items: Path, users: Path) -> str:
-    done = subprocess.run([str(example), str(items), str(users)], capture_output=True, text=True)
+    done = subprocess.run(
+        [str(example), str(items), str(users)], capture_output=True, text=True, env=_tool_env()
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -107,7 +115,10 @@ def test_window_reader_refuses_another_spec(example, tmp_path):
     data = _make_data()
     items, _ = data.write_data(tmp_path)
     done = subprocess.run(
-        [str(example), str(items), str(tmp_path / "other.ffwindow")], capture_output=True, text=True
+        [str(example), str(items), str(tmp_path / "other.ffwindow")],
+        capture_output=True,
+        text=True,
+        env=_tool_env(),
     )
     assert done.returncode == 1
     assert "different WindowSpec" in done.stderr
