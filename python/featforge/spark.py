@@ -1,4 +1,4 @@
-"""Scale-out on Spark (DESIGN.md section 7): featforge where the data already lives.
+"""Scale-out on Spark (docs/design.md §11): featforge where the data already lives.
 
 - ``transform(df, pipeline)``: applies a fitted pipeline (stateless and frozen steps) to every
   partition with ``mapInArrow``; rows are computed exactly as on one machine.
