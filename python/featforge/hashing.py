@@ -1,4 +1,4 @@
-"""Feature hashing: hash, hash_bucket and fid over Arrow columns (DESIGN.md section 3)."""
+"""Feature hashing: hash, hash_bucket and fid over Arrow columns (docs/design.md §4, §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sparse ID mapping: raw ids -> dense embedding-row indices (DESIGN.md section 4)."""
+"""Sparse ID mapping: raw ids -> dense embedding-row indices (docs/design.md §6)."""
 
 from __future__ import annotations
 

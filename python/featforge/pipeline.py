@@ -1,4 +1,4 @@
-"""Pipelines of feature steps, defined in Python or as YAML/JSON spec files (DESIGN.md 6).
+"""Pipelines of feature steps, defined in Python or as YAML/JSON spec files (docs/design.md §10).
 
 What keeps a pipeline from writing silently wrong features:
 - every check that can be made against the input schema runs before any data is read (every file

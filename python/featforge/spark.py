@@ -1,4 +1,4 @@
-"""Scale-out on Spark (DESIGN.md section 7): featforge where the data already lives.
+"""Scale-out on Spark (docs/design.md §11): featforge where the data already lives.
 
 - ``transform(df, pipeline)``: applies a fitted pipeline, every step type, with ``mapInArrow``;
   window steps after ``repartition(key)`` (one shuffle per distinct window key); rows are computed

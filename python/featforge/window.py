@@ -1,4 +1,4 @@
-"""Sliding-window aggregation: backfill and streaming (DESIGN.md section 5)."""
+"""Sliding-window aggregation: backfill and streaming (docs/design.md §8)."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def online_retail() -> pa.Table:
 
 
 def canonical_bytes(value, dtype: pa.DataType) -> bytes:
-    """The bytes featforge hashes for one Python value of Arrow type `dtype` (DESIGN.md §3)."""
+    """The bytes featforge hashes for one Python value of Arrow type `dtype` (docs/design.md §4)."""
     if (
         pa.types.is_string(dtype)
         or pa.types.is_large_string(dtype)

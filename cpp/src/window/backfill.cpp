@@ -1,4 +1,4 @@
-// Backfill (DESIGN.md section 5): every row's window features, point in time, from a whole table.
+// Backfill (docs/design.md §8): every row's window features, point in time, from a whole table.
 //
 // Rows are grouped by key (hash table, then a counting sort), and each group's times and values
 // are placed once into contiguous arrays in time order. The windows are then swept over a

@@ -1,5 +1,5 @@
 """Bit-exact equivalents of other libraries' feature hashing, so models trained with them keep
-working when featforge computes the features (DESIGN.md section 3).
+working when featforge computes the features (docs/design.md §5).
 
 Submodules: keras, sklearn, spark, torcharrow.
 """

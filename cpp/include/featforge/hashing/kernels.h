@@ -1,4 +1,4 @@
-// Columnar feature-hashing kernels: Arrow array in, Arrow array out (DESIGN.md section 3).
+// Columnar feature-hashing kernels: Arrow array in, Arrow array out (docs/design.md §4, §5).
 #pragma once
 
 #include <cstdint>

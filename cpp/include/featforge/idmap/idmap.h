@@ -1,4 +1,4 @@
-// IdMap: raw ids (int64 or byte strings) -> dense embedding-row indices (DESIGN.md section 4).
+// IdMap: raw ids (int64 or byte strings) -> dense embedding-row indices (docs/design.md §6).
 //
 // Index layout: [0, num_oov_buckets) are out-of-vocabulary buckets (an unknown key goes to
 // hash(key) % num_oov_buckets); known keys get num_oov_buckets + slot, slots in first-seen order

@@ -1,4 +1,4 @@
-// Backfill and streaming window features over Arrow columns (DESIGN.md section 5).
+// Backfill and streaming window features over Arrow columns (docs/design.md §8).
 #pragma once
 
 #include <cstdint>

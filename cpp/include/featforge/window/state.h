@@ -1,4 +1,4 @@
-// Per-key sliding-window state (DESIGN.md section 5). One buffer of a key's events, in time
+// Per-key sliding-window state (docs/design.md §8). One buffer of a key's events, in time
 // order, serves every window: a shared "added" pointer and one "removed" pointer per window move
 // forward as time advances, and each (window, value column) keeps running aggregates updated on
 // add and on evict (amortised O(1) per event): a Neumaier-compensated sum, Welford's mean/M2 for
